@@ -1,0 +1,50 @@
+# Checkpoint — the two set-up commands are `make run` and `make test` (see README.md).
+GO      ?= go
+BIN     := bin
+TAGS    := gocv
+DATA    ?= $(HOME)/.local/share/checkpoint
+export PATH := /usr/local/go/bin:$(PATH)
+
+.PHONY: all deps deps-test build run test bench lint fuzz screenshots package clean
+
+all: build
+
+deps:
+	@scripts/deps.sh run
+
+deps-test:
+	@scripts/deps.sh test
+
+build: deps
+	$(GO) build -tags $(TAGS) -o $(BIN)/kiosk ./cmd/kiosk
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/hq ./cmd/hq
+
+# Starts the kiosk against an embedded demo HQ with demo data (a headless display is started
+# when there is none).
+run: build
+	@scripts/run.sh $(BIN)/kiosk --demo --data $(DATA)
+
+test: deps-test
+	@scripts/test.sh
+
+bench: deps-test
+	@scripts/bench.sh
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./... && $(GO) vet -tags $(TAGS) ./...
+	$(GO) tool staticcheck ./... && $(GO) tool staticcheck -tags $(TAGS) ./...
+
+# Runs each fuzz target for a bounded time (FUZZTIME each).
+FUZZTIME ?= 20s
+fuzz:
+	@scripts/fuzz.sh $(FUZZTIME)
+
+screenshots: build
+	@scripts/screenshots.sh $(BIN)/kiosk docs/screenshots
+
+package: deps
+	$(GO) run fyne.io/tools/cmd/fyne@v1.7.4 package --os linux --src cmd/kiosk --icon ../../assets/icon.png --tags $(TAGS) --release
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,28 @@
+// Package assets embeds what the kiosk ships with: the CJK font every screen renders with, the
+// app icon and the Chinese and English strings of the UI.
+package assets
+
+import (
+	"embed"
+	_ "embed" // for the font and icon
+
+	"fyne.io/fyne/v2"
+)
+
+//go:embed fonts/DroidSansFallbackFull.ttf
+var fontTTF []byte
+
+//go:embed icon.png
+var iconPNG []byte
+
+// Font is Droid Sans Fallback (Apache-2.0): one .ttf that covers Chinese, Latin and digits, since
+// Fyne cannot load .ttc collections.
+var Font = &fyne.StaticResource{StaticName: "DroidSansFallbackFull.ttf", StaticContent: fontTTF}
+
+// Icon is the application icon.
+var Icon = &fyne.StaticResource{StaticName: "icon.png", StaticContent: iconPNG}
+
+// I18N holds the UI strings, one JSON object of key → text per language: i18n/zh.json, i18n/en.json.
+//
+//go:embed i18n/*.json
+var I18N embed.FS

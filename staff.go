@@ -1,0 +1,51 @@
+package checkpoint
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Role is what a staff member may do at a kiosk.
+type Role string
+
+// Roles.
+const (
+	RoleScanner    Role = "scanner"    // 扫码员: scans, registers
+	RoleSupervisor Role = "supervisor" // 站点管理员: also manages sites below their own, adds staff
+)
+
+// Staff is one account in the roster HQ sends to kiosks so staff can log in offline.
+// PasswordHash is an argon2id PHC string; PhoneHash is the keyed hash used to find the account
+// by the phone number typed at login, so the roster holds no phone number in the clear.
+type Staff struct {
+	ID           string    `json:"id"`
+	PhoneHash    string    `json:"phone_hash"`
+	PhoneMasked  string    `json:"phone_masked"`
+	NameMasked   string    `json:"name_masked"`
+	Role         Role      `json:"role"`
+	SiteID       string    `json:"site_id"`
+	PasswordHash string    `json:"password_hash"`
+	Active       bool      `json:"active"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// ErrInvalidStaff is wrapped by Staff.Validate.
+var ErrInvalidStaff = errors.New("invalid staff")
+
+// Validate checks a roster entry.
+func (s Staff) Validate() error {
+	switch {
+	case s.ID == "" || len(s.ID) > MaxIDLen:
+		return fmt.Errorf("%w: id", ErrInvalidStaff)
+	case s.Role != RoleScanner && s.Role != RoleSupervisor:
+		return fmt.Errorf("%w: role %q", ErrInvalidStaff, s.Role)
+	case s.SiteID == "" || len(s.SiteID) > MaxIDLen:
+		return fmt.Errorf("%w: site_id", ErrInvalidStaff)
+	case s.PhoneHash == "" || len(s.PhoneHash) > 128:
+		return fmt.Errorf("%w: phone_hash", ErrInvalidStaff)
+	case s.PasswordHash == "" || len(s.PasswordHash) > 256:
+		return fmt.Errorf("%w: password_hash", ErrInvalidStaff)
+	}
+	return nil
+}

@@ -1,0 +1,198 @@
+package ui
+
+import (
+	"fmt"
+	"image/color"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/yongji-county/checkpoint/station"
+)
+
+// verdictBanner shows a decision as a coloured band with a symbol and words, never colour alone.
+type verdictBanner struct {
+	bg     *canvas.Rectangle
+	symbol *canvas.Text
+	word   *canvas.Text
+	msg    *widget.Label
+	box    *fyne.Container
+}
+
+func newVerdictBanner() *verdictBanner {
+	b := &verdictBanner{
+		bg:     canvas.NewRectangle(colorGrey),
+		symbol: canvas.NewText("", color.White),
+		word:   canvas.NewText("", color.White),
+		msg:    widget.NewLabel(""),
+	}
+	b.bg.CornerRadius = 8
+	b.symbol.TextSize = 44
+	b.symbol.TextStyle.Bold = true
+	b.word.TextSize = 40
+	b.word.TextStyle.Bold = true
+	b.msg.Wrapping = fyne.TextWrapWord
+	b.msg.TextStyle.Bold = true
+	line := container.NewHBox(b.symbol, b.word)
+	b.box = container.NewStack(b.bg, container.NewPadded(container.NewVBox(line)))
+	return b
+}
+
+func (u *UI) verdictLook(v string) (string, string, color.Color) {
+	switch v {
+	case "pass":
+		return "✔", u.T("verdict.pass"), colorPass
+	case "turn_back":
+		return "✖", u.T("verdict.turn_back"), colorBack
+	case "refer":
+		return "⚠", u.T("verdict.refer"), colorRefer
+	default:
+		return "✖", u.T("verdict.invalid"), colorGrey
+	}
+}
+
+func (b *verdictBanner) set(u *UI, d station.Decision) {
+	sym, word, c := u.verdictLook(d.Verdict)
+	b.bg.FillColor = c
+	b.symbol.Text = sym
+	b.word.Text = word
+	if u.tr.Lang() == LangEN {
+		b.msg.SetText(d.MessageEN)
+	} else {
+		b.msg.SetText(d.MessageZH)
+	}
+	b.bg.Refresh()
+	b.symbol.Refresh()
+	b.word.Refresh()
+}
+
+// personScreen (人员信息): who the code belongs to, the verdict, the temperature (体温测量结果), the
+// local-stay exception for people from high-risk areas, and 确认.
+type personScreen struct {
+	u         *UI
+	view      station.ScanView
+	banner    *verdictBanner
+	temp      *widget.Entry
+	localStay *widget.Check
+	confirm   *widget.Button
+	cancel    *widget.Button
+	msg       *widget.Label
+}
+
+func (u *UI) showPerson(text string) {
+	view := u.deps.Checker.Scan(u.ctx(), *u.sess, text)
+	s := &personScreen{u: u, view: view}
+	s.banner = newVerdictBanner()
+	s.msg = errorLabel()
+	s.temp = widget.NewEntry()
+	s.temp.SetPlaceHolder(u.T("person.temp_hint"))
+	s.temp.OnChanged = func(string) { s.update() }
+	s.temp.OnSubmitted = func(string) { s.onConfirm() }
+	s.localStay = widget.NewCheck(u.T("person.local_stay"), func(bool) { s.update() })
+	s.confirm = widget.NewButton(u.T("person.confirm"), s.onConfirm)
+	s.confirm.Importance = widget.HighImportance
+	s.cancel = widget.NewButton(u.T("person.cancel"), u.showScan)
+
+	info := widget.NewForm()
+	add := func(k, v string) {
+		l := widget.NewLabel(v)
+		l.Wrapping = fyne.TextWrapWord
+		info.Append(u.T(k), l)
+	}
+	if view.Valid {
+		add("person.name", view.Name)
+		add("person.id", view.IDMasked)
+		add("person.household", view.Household)
+		add("person.code", u.statusWords(view.Status, view.StatusReason))
+		add("person.expires", view.ExpiresAt.Local().Format("2006-01-02 15:04"))
+		if view.Online {
+			add("person.checked", u.T("person.online"))
+		} else {
+			add("person.checked", u.T("person.offline"))
+		}
+	} else {
+		add("person.code", u.T("person.code_invalid"))
+	}
+	var notes []fyne.CanvasObject
+	if !view.LastSeen.IsZero() {
+		mins := int(u.deps.Now().Sub(view.LastSeen) / time.Minute)
+		w := widget.NewLabel("⚠ " + u.T("person.seen_before", mins))
+		w.Importance = widget.WarningImportance
+		notes = append(notes, w)
+	}
+	if view.LiveChanged {
+		w := widget.NewLabel("⚠ " + u.T("person.live_changed"))
+		w.Importance = widget.WarningImportance
+		notes = append(notes, w)
+	}
+	measure := widget.NewForm(widget.NewFormItem(u.T("person.temp"), s.temp))
+	if !view.HighRisk {
+		s.localStay.Hide()
+	}
+	if !view.Valid {
+		s.temp.Disable()
+		s.confirm.SetText(u.T("person.record_invalid"))
+	}
+	title := widget.NewLabelWithStyle(u.T("person.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	left := container.NewVBox(title, info)
+	left.Objects = append(left.Objects, notes...)
+	right := container.NewVBox(s.banner.box, s.banner.msg, measure, s.localStay, s.msg,
+		container.NewGridWithColumns(2, s.cancel, s.confirm))
+	u.screen = s
+	u.setBody("person", container.NewPadded(container.NewGridWithColumns(2, left, right)))
+	s.update()
+	if view.Valid {
+		u.win.Canvas().Focus(s.temp)
+	}
+}
+
+func (u *UI) statusWords(status, reason string) string {
+	var w string
+	switch status {
+	case "green":
+		w = "● " + u.T("code.green")
+	case "yellow":
+		w = "▲ " + u.T("code.yellow")
+	case "red":
+		w = "■ " + u.T("code.red")
+	default:
+		w = status
+	}
+	if reason != "" {
+		w += fmt.Sprintf("（%s）", reason)
+	}
+	return w
+}
+
+// update re-decides as staff type the temperature or tick the exception, so the banner always
+// shows what 确认 will record.
+func (s *personScreen) update() {
+	d, err := s.u.deps.Checker.Decide(s.view, s.temp.Text, s.localStay.Checked)
+	if err != nil && s.temp.Text != "" {
+		s.msg.SetText(s.u.errText(err))
+	} else {
+		s.msg.SetText("")
+	}
+	s.banner.set(s.u, d)
+}
+
+func (s *personScreen) onConfirm() {
+	u := s.u
+	u.touched()
+	d, err := u.deps.Checker.Confirm(u.ctx(), *u.sess, s.view, s.temp.Text, s.localStay.Checked)
+	if err != nil {
+		s.msg.SetText(u.errText(err))
+		return
+	}
+	u.showScan()
+	if sc, ok := u.screen.(*scanScreen); ok {
+		sym, word, _ := u.verdictLook(d.Verdict)
+		sc.status.SetText(u.T("scan.saved", sym+" "+word))
+		sc.status.Importance = widget.SuccessImportance
+		sc.status.Refresh()
+	}
+	u.header.refresh()
+}

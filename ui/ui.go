@@ -1,0 +1,211 @@
+// Package ui is the kiosk's Fyne screens: login, home, scan (扫一扫), person info (人员信息),
+// assisted registration (辅助登记), site management (站点管理), the local log and the sync state.
+// It holds widgets and navigation only; every decision and every byte stored is behind the small
+// interfaces below, which *station.Station implements.
+package ui
+
+import (
+	"context"
+	"image"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	checkpoint "github.com/yongji-county/checkpoint"
+	"github.com/yongji-county/checkpoint/station"
+)
+
+// Auth logs staff in and out.
+type Auth interface {
+	Login(ctx context.Context, phone, password string) (station.Session, error)
+	Logout(ctx context.Context, s station.Session)
+}
+
+// Checker verifies scanned codes and records checks.
+type Checker interface {
+	Scan(ctx context.Context, s station.Session, text string) station.ScanView
+	Decide(v station.ScanView, temp string, localStay bool) (station.Decision, error)
+	Confirm(ctx context.Context, s station.Session, v station.ScanView, temp string, localStay bool) (station.Decision, error)
+	ShiftCount(s station.Session) int
+}
+
+// Registrar handles assisted registration.
+type Registrar interface {
+	SendSMS(ctx context.Context, phone string) error
+	CheckRegistration(r station.Registration) error
+	Register(ctx context.Context, s station.Session, r station.Registration) (station.Decision, error)
+}
+
+// Sites is site management for supervisors.
+type Sites interface {
+	Sites(ctx context.Context, s station.Session) ([]checkpoint.Site, error)
+	SaveSite(ctx context.Context, s station.Session, site checkpoint.Site, created bool) error
+	AddStaff(ctx context.Context, s station.Session, n station.NewStaff) error
+}
+
+// Log reads the local log.
+type Log interface {
+	QueryLog(ctx context.Context, s station.Session, f station.LogFilter) ([]station.LogRow, int, error)
+}
+
+// Syncer reports and triggers synchronisation with HQ.
+type Syncer interface {
+	SyncView(ctx context.Context) station.SyncView
+	SyncNow()
+}
+
+// Frames is the camera: the latest preview frame and decoded texts. Nil when the kiosk has no camera.
+type Frames interface {
+	Preview() <-chan image.Image
+	Codes() <-chan string
+}
+
+// Deps is everything the screens need.
+type Deps struct {
+	Auth      Auth
+	Checker   Checker
+	Registrar Registrar
+	Sites     Sites
+	Log       Log
+	Syncer    Syncer
+	Camera    Frames // may be nil
+	CameraErr string // why there is no camera, shown on the scan screen
+	Lang      string // zh (default) or en
+	IdleLock  time.Duration
+	Now       func() time.Time
+}
+
+// UI is the kiosk's window and its navigation.
+type UI struct {
+	app  fyne.App
+	win  fyne.Window
+	deps Deps
+	tr   *catalogue
+	sess *station.Session
+
+	header   *header
+	body     *fyne.Container
+	current   string
+	screen    any // the screen struct on show
+	lastTouch time.Time
+}
+
+// New builds the kiosk UI in a new window of a. Call Show (or ShowAndRun) on the result.
+func New(a fyne.App, d Deps) (*UI, error) {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.IdleLock == 0 {
+		d.IdleLock = 10 * time.Minute
+	}
+	tr, err := loadCatalogue(d.Lang)
+	if err != nil {
+		return nil, err
+	}
+	a.Settings().SetTheme(newTheme())
+	u := &UI{app: a, deps: d, tr: tr}
+	u.win = a.NewWindow(tr.T("app.title"))
+	u.win.Resize(fyne.NewSize(1024, 720))
+	u.header = newHeader(u)
+	u.body = container.NewStack()
+	u.win.SetContent(container.NewBorder(u.header.box, nil, nil, nil, u.body))
+	u.showLogin()
+	return u, nil
+}
+
+// Window is the kiosk's window.
+func (u *UI) Window() fyne.Window { return u.win }
+
+// T translates key for the current language.
+func (u *UI) T(key string, args ...any) string { return u.tr.T(key, args...) }
+
+func (u *UI) setBody(name string, o fyne.CanvasObject) {
+	u.current = name
+	u.body.Objects = []fyne.CanvasObject{o}
+	u.body.Refresh()
+	u.header.refresh()
+}
+
+// Current names the screen on show (for tests and screenshots).
+func (u *UI) Current() string { return u.current }
+
+func (u *UI) ctx() context.Context { return context.Background() }
+
+// touched notes activity for the idle lock.
+func (u *UI) touched() { u.lastTouch = u.deps.Now() }
+
+// StartBackground runs the header refresh and the idle lock until ctx ends.
+func (u *UI) StartBackground(ctx context.Context) {
+	u.touched()
+	go func() {
+		t := time.NewTicker(2 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				v := u.deps.Syncer.SyncView(ctx)
+				fyne.Do(func() {
+					u.header.setSync(v)
+					if u.sess != nil && u.deps.Now().Sub(u.lastTouch) > u.deps.IdleLock {
+						u.logout()
+					}
+				})
+			}
+		}
+	}()
+	if u.deps.Camera != nil {
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case img, ok := <-u.deps.Camera.Preview():
+					if !ok {
+						return
+					}
+					fyne.Do(func() { u.showFrame(img) })
+				case text, ok := <-u.deps.Camera.Codes():
+					if !ok {
+						return
+					}
+					fyne.Do(func() { u.onCode(text) })
+				}
+			}
+		}()
+	}
+}
+
+func (u *UI) showFrame(img image.Image) {
+	if s, ok := u.screen.(*scanScreen); ok && u.current == "scan" {
+		s.setFrame(img)
+	}
+}
+
+// onCode receives a decoded code from the camera or a keyboard-wedge scanner.
+func (u *UI) onCode(text string) {
+	if u.sess == nil || (u.current != "scan" && u.current != "home") {
+		return
+	}
+	u.touched()
+	u.showPerson(text)
+}
+
+func (u *UI) logout() {
+	if u.sess != nil {
+		u.deps.Auth.Logout(u.ctx(), *u.sess)
+	}
+	u.sess = nil
+	u.showLogin()
+}
+
+// errorLabel is a label for messages to staff, wrapping and in the warning colour.
+func errorLabel() *widget.Label {
+	l := widget.NewLabel("")
+	l.Wrapping = fyne.TextWrapWord
+	l.Importance = widget.DangerImportance
+	return l
+}

@@ -1,0 +1,111 @@
+package checkpoint
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// This file holds the HQ protocol's wire types, shared by the kiosk's sync client and the HQ
+// server. docs/api/openapi.yaml describes the same shapes; a test keeps the two in step.
+
+// Protocol limits. HQ answers 413 past MaxBatchBytes (compressed or not) and 400 past
+// MaxBatchRecords; the kiosk builds batches well inside both.
+const (
+	MaxBatchRecords = 1000
+	MaxBatchBytes   = 4 << 20
+)
+
+// PushRequest is the body of POST /api/v1/batches (gzip-encoded when Content-Encoding says so).
+type PushRequest struct {
+	Records []Record `json:"records"`
+}
+
+// Per-record outcomes in a PushResponse.
+const (
+	ResultStored    = "stored"    // new; HQ now holds it
+	ResultDuplicate = "duplicate" // HQ already held exactly this record; acknowledged again
+	ResultConflict  = "conflict"  // HQ holds a different record under the same id
+	ResultRejected  = "rejected"  // invalid, or not allowed for this device/staff/site
+)
+
+// RecordResult is HQ's answer for one record. Stored and duplicate mean "done, drop it from
+// the outbox"; conflict and rejected mean "quarantine it, show the supervisor, go on".
+type RecordResult struct {
+	ID      string `json:"id"`
+	Status  string `json:"status"`
+	Error   string `json:"error,omitempty"`   // machine-readable, e.g. "site_not_allowed"
+	Message string `json:"message,omitempty"` // for people, Chinese first then English
+}
+
+// Done reports whether the kiosk may drop the record from its outbox.
+func (r RecordResult) Done() bool { return r.Status == ResultStored || r.Status == ResultDuplicate }
+
+// PushResponse answers a PushRequest, one result per record in request order.
+type PushResponse struct {
+	Results []RecordResult `json:"results"`
+}
+
+// ErrorResponse is the body of every 4xx/5xx answer from HQ.
+type ErrorResponse struct {
+	Error   string `json:"error"`   // machine-readable
+	Message string `json:"message"` // Chinese first, then English
+}
+
+// Dataset names in the config pull. Each is versioned and replaced whole on the kiosk.
+const (
+	DatasetTrust       = "trust"       // TrustList JSON
+	DatasetRevocations = "revocations" // RevocationList JSON
+	DatasetRisk        = "risk_areas"  // JSON array of risk areas (see risk.go)
+	DatasetStaff       = "staff"       // []Staff for this device's sites
+	DatasetSites       = "sites"       // []Site: this device's site and everything below it
+	DatasetSettings    = "settings"    // Settings JSON
+)
+
+// Datasets lists every dataset name, in a stable order.
+var Datasets = []string{DatasetTrust, DatasetRevocations, DatasetRisk, DatasetStaff, DatasetSites, DatasetSettings}
+
+// Dataset is one versioned piece of configuration. A kiosk sends the versions it holds
+// (GET /api/v1/config?trust=3&sites=7...) and gets back only the datasets that changed.
+type Dataset struct {
+	Name    string          `json:"name"`
+	Version int64           `json:"version"`
+	Data    json.RawMessage `json:"data"`
+}
+
+// ConfigResponse answers GET /api/v1/config.
+type ConfigResponse struct {
+	Datasets   []Dataset `json:"datasets"`
+	ServerTime time.Time `json:"server_time"` // lets the kiosk warn about clock skew
+}
+
+// Settings is the "settings" dataset: rule thresholds and the keys a kiosk needs.
+type Settings struct {
+	Rules         Config `json:"rules"`
+	HQSealKey     string `json:"hq_seal_key"`     // base64 HPKE (X25519) public key personal data is sealed to
+	PersonHashKey string `json:"person_hash_key"` // base64 HMAC key for person and phone hashes
+	RetentionDays int    `json:"retention_days"`  // synced records older than this are purged
+}
+
+// EnrollRequest is the body of POST /api/v1/enroll.
+type EnrollRequest struct {
+	Code       string `json:"code"`
+	DeviceName string `json:"device_name"`
+}
+
+// EnrollResponse gives a kiosk its own credential. The secret is shown once; HQ keeps a hash.
+// Every later call sends "Authorization: Bearer DEVICE_ID.SECRET".
+type EnrollResponse struct {
+	DeviceID string `json:"device_id"`
+	Secret   string `json:"secret"`
+	SiteID   string `json:"site_id"`
+}
+
+// CodeStatus answers GET /api/v1/codes/{code_id}/status: the live state HQ knows of a code.
+type CodeStatus struct {
+	CodeID    string    `json:"code_id"`
+	Known     bool      `json:"known"`
+	Revoked   bool      `json:"revoked"`
+	Status    string    `json:"status,omitempty"` // green, yellow, red: the person's current colour
+	Reason    string    `json:"reason,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
+}
