@@ -1,6 +1,10 @@
 package station
 
-import "time"
+import (
+	"time"
+
+	checkpoint "github.com/yongji-county/checkpoint"
+)
 
 // Session is a logged-in staff member at this kiosk.
 type Session struct {
@@ -41,6 +45,9 @@ type ScanView struct {
 	LiveChanged  bool      // HQ says the colour changed since the code was issued
 	Decision     Decision  // before temperature and exception
 	ScannedAt    time.Time
+
+	Claims  *checkpoint.Claims // nil when the code did not verify
+	CodeErr error              // why it did not verify
 }
 
 // Registration is what staff type in the assisted registration form (辅助登记).

@@ -5,6 +5,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/yongji-county/checkpoint/assets"
@@ -48,6 +49,11 @@ func (u *UI) showLogin() {
 		widget.NewFormItem(u.T("login.password"), s.password),
 	)
 	card := container.NewVBox(logo, title, slogan, form, s.submit, s.msg, container.NewCenter(s.lang))
+	if u.deps.DemoHint != "" {
+		hint := widget.NewLabelWithStyle(u.T("login.demo")+" "+u.deps.DemoHint, fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
+		hint.Wrapping = fyne.TextWrapWord
+		card.Add(hint)
+	}
 	u.screen = s
 	u.setBody("login", container.NewCenter(container.NewGridWrap(fyne.NewSize(460, 520), card)))
 	u.win.Canvas().Focus(s.phone)
@@ -104,17 +110,17 @@ func (u *UI) showHome() {
 		return
 	}
 	s := &homeScreen{u: u}
-	big := func(label string, imp widget.Importance, f func()) *widget.Button {
-		b := widget.NewButton(label, func() { u.touched(); f() })
+	big := func(label string, icon fyne.Resource, imp widget.Importance, f func()) *widget.Button {
+		b := widget.NewButtonWithIcon(label, icon, func() { u.touched(); f() })
 		b.Importance = imp
 		return b
 	}
-	s.scan = big("📷  "+u.T("home.scan"), widget.HighImportance, u.showScan)
-	s.register = big(u.T("home.register"), widget.MediumImportance, u.showRegister)
-	s.sites = big(u.T("home.sites"), widget.MediumImportance, u.showSites)
-	s.log = big(u.T("home.log"), widget.MediumImportance, u.showLog)
-	s.sync = big(u.T("home.sync"), widget.MediumImportance, u.showSync)
-	s.logout = widget.NewButton(u.T("home.logout"), u.logout)
+	s.scan = big(u.T("home.scan"), theme.SearchIcon(), widget.HighImportance, u.showScan)
+	s.register = big(u.T("home.register"), theme.AccountIcon(), widget.MediumImportance, u.showRegister)
+	s.sites = big(u.T("home.sites"), theme.HomeIcon(), widget.MediumImportance, u.showSites)
+	s.log = big(u.T("home.log"), theme.ListIcon(), widget.MediumImportance, u.showLog)
+	s.sync = big(u.T("home.sync"), theme.ViewRefreshIcon(), widget.MediumImportance, u.showSync)
+	s.logout = widget.NewButtonWithIcon(u.T("home.logout"), theme.LogoutIcon(), u.logout)
 	if !u.sess.Supervisor {
 		s.sites.Disable()
 	}

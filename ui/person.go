@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/yongji-county/checkpoint/station"
@@ -16,6 +17,7 @@ import (
 // verdictBanner shows a decision as a coloured band with a symbol and words, never colour alone.
 type verdictBanner struct {
 	bg     *canvas.Rectangle
+	icon   *widget.Icon
 	symbol *canvas.Text
 	word   *canvas.Text
 	msg    *widget.Label
@@ -25,6 +27,7 @@ type verdictBanner struct {
 func newVerdictBanner() *verdictBanner {
 	b := &verdictBanner{
 		bg:     canvas.NewRectangle(colorGrey),
+		icon:   widget.NewIcon(nil),
 		symbol: canvas.NewText("", color.White),
 		word:   canvas.NewText("", color.White),
 		msg:    widget.NewLabel(""),
@@ -36,9 +39,26 @@ func newVerdictBanner() *verdictBanner {
 	b.word.TextStyle.Bold = true
 	b.msg.Wrapping = fyne.TextWrapWord
 	b.msg.TextStyle.Bold = true
-	line := container.NewHBox(b.symbol, b.word)
+	icon := container.NewGridWrap(fyne.NewSize(56, 56), b.icon)
+	line := container.NewHBox(icon, b.word)
 	b.box = container.NewStack(b.bg, container.NewPadded(container.NewVBox(line)))
 	return b
+}
+
+// verdictIcon is the banner's icon for a verdict, drawn white on the verdict colour.
+func verdictIcon(v string) fyne.Resource {
+	var r fyne.Resource
+	switch v {
+	case "pass":
+		r = theme.ConfirmIcon()
+	case "turn_back":
+		r = theme.CancelIcon()
+	case "refer":
+		r = theme.WarningIcon()
+	default:
+		r = theme.ErrorIcon()
+	}
+	return theme.NewColoredResource(r, theme.ColorNameBackground)
 }
 
 func (u *UI) verdictLook(v string) (string, string, color.Color) {
@@ -57,6 +77,7 @@ func (u *UI) verdictLook(v string) (string, string, color.Color) {
 func (b *verdictBanner) set(u *UI, d station.Decision) {
 	sym, word, c := u.verdictLook(d.Verdict)
 	b.bg.FillColor = c
+	b.icon.SetResource(verdictIcon(d.Verdict))
 	b.symbol.Text = sym
 	b.word.Text = word
 	if u.tr.Lang() == LangEN {
@@ -118,8 +139,11 @@ func (u *UI) showPerson(text string) {
 	}
 	var notes []fyne.CanvasObject
 	if !view.LastSeen.IsZero() {
-		mins := int(u.deps.Now().Sub(view.LastSeen) / time.Minute)
-		w := widget.NewLabel("⚠ " + u.T("person.seen_before", mins))
+		text := u.T("person.seen_just_now")
+		if mins := int(u.deps.Now().Sub(view.LastSeen) / time.Minute); mins > 0 {
+			text = u.T("person.seen_before", mins)
+		}
+		w := widget.NewLabel("⚠ " + text)
 		w.Importance = widget.WarningImportance
 		notes = append(notes, w)
 	}

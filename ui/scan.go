@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/yongji-county/checkpoint/station"
@@ -56,8 +57,15 @@ func (u *UI) showScan() {
 	s.submit = widget.NewButton(u.T("scan.manual_submit"), s.onSubmit)
 	back := widget.NewButton(u.T("nav.back"), u.showHome)
 	bottom := container.NewBorder(nil, nil, nil, container.NewHBox(s.submit, back), s.manual)
+	var center fyne.CanvasObject = s.preview
+	if u.deps.Camera == nil {
+		// No black box where the camera would be: say what works instead.
+		icon := widget.NewIcon(theme.SearchIcon())
+		hint := widget.NewLabelWithStyle(u.T("scan.wedge_hint"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+		center = container.NewCenter(container.NewVBox(container.NewGridWrap(fyne.NewSize(96, 96), icon), hint))
+	}
 	u.screen = s
-	u.setBody("scan", container.NewBorder(s.status, bottom, nil, nil, s.preview))
+	u.setBody("scan", container.NewBorder(s.status, bottom, nil, nil, center))
 	u.win.Canvas().Focus(s.manual)
 }
 

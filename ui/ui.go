@@ -73,6 +73,7 @@ type Deps struct {
 	Camera    Frames // may be nil
 	CameraErr string // why there is no camera, shown on the scan screen
 	Lang      string // zh (default) or en
+	DemoHint  string // demo logins shown on the login screen in demo mode
 	IdleLock  time.Duration
 	Now       func() time.Time
 }

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"image"
+	"log/slog"
+	"time"
+
+	"github.com/yongji-county/checkpoint/scanner"
+)
+
+// camera feeds the UI: preview frames at a modest rate and every new code the pipeline reads.
+type camera struct {
+	preview chan image.Image
+	codes   chan string
+}
+
+func (c *camera) Preview() <-chan image.Image { return c.preview }
+func (c *camera) Codes() <-chan string        { return c.codes }
+
+// openCamera starts the capture pipeline in the background (ended by ctx). It returns a nil
+// camera and the reason when this kiosk has none: the scan screen then says so and the
+// keyboard-wedge scanner and manual entry still work.
+func openCamera(ctx context.Context, f runFlags, logger *slog.Logger) (*camera, error) {
+	if f.camera == "none" && f.video == "" {
+		return nil, errors.New("camera disabled (--camera none)")
+	}
+	src, err := cameraSource(f, logger)
+	if err != nil {
+		return nil, err
+	}
+	dec, err := newDecoder()
+	if err != nil {
+		return nil, err
+	}
+	c := &camera{preview: make(chan image.Image, 1), codes: make(chan string, 4)}
+	p := &scanner.Pipeline{Decoder: dec, Dedupe: &scanner.Dedupe{}}
+	var last time.Time
+	preview := sourceFunc(func(ctx context.Context, fn func(scanner.Frame) error) error {
+		return src.Frames(ctx, func(fr scanner.Frame) error {
+			if now := time.Now(); now.Sub(last) > 100*time.Millisecond {
+				last = now
+				g := fr.Grey.Clone()
+				img := &image.Gray{Pix: g.Pix, Stride: g.Stride, Rect: image.Rect(0, 0, g.Width, g.Height)}
+				select {
+				case c.preview <- img:
+				default:
+				}
+			}
+			return fn(fr)
+		})
+	})
+	go func() {
+		err := p.Run(ctx, preview, func(s scanner.Scan) {
+			select {
+			case c.codes <- s.Text:
+			case <-ctx.Done():
+			}
+		})
+		if err != nil && !errors.Is(err, context.Canceled) {
+			logger.Warn("camera pipeline stopped", "err", err)
+		}
+	}()
+	return c, nil
+}
+
+// sourceFunc adapts a function to scanner.Source.
+type sourceFunc func(ctx context.Context, fn func(scanner.Frame) error) error
+
+func (f sourceFunc) Frames(ctx context.Context, fn func(scanner.Frame) error) error { return f(ctx, fn) }

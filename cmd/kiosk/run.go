@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+
+	"github.com/yongji-county/checkpoint/assets"
+	"github.com/yongji-county/checkpoint/hq"
+	"github.com/yongji-county/checkpoint/station"
+	"github.com/yongji-county/checkpoint/store"
+	"github.com/yongji-county/checkpoint/sync"
+	"github.com/yongji-county/checkpoint/ui"
+)
+
+func init() {
+	register("run", "open the kiosk window (the default)", runKiosk)
+}
+
+type runFlags struct {
+	data       string
+	demo       bool
+	hqURL      string
+	camera     string
+	video      string
+	lang       string
+	fullscreen bool
+	tour       string
+	xwd        string
+}
+
+func defaultDataDir() string {
+	if d, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(d, ".local", "share", "checkpoint")
+	}
+	return "checkpoint-data"
+}
+
+func runKiosk(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("kiosk run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f runFlags
+	fs.StringVar(&f.data, "data", defaultDataDir(), "kiosk data directory (holds kiosk.db)")
+	fs.BoolVar(&f.demo, "demo", false, "start an embedded demo HQ with demo sites, staff and people, and enroll with it")
+	fs.StringVar(&f.hqURL, "hq", "", "HQ base URL (overrides the one saved at enrollment)")
+	fs.StringVar(&f.camera, "camera", "0", "camera: device index or path (e.g. /dev/video0); \"none\" for no camera")
+	fs.StringVar(&f.video, "video", "", "read frames from this video file instead of a camera")
+	fs.StringVar(&f.lang, "lang", "zh", "UI language: zh or en")
+	fs.BoolVar(&f.fullscreen, "fullscreen", false, "fullscreen kiosk mode")
+	fs.StringVar(&f.tour, "tour", "", "render every screen into PNG files in this directory, then quit")
+	fs.StringVar(&f.xwd, "xwd-display", "", "with --tour: also grab the whole X display with xwd")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "kiosk run: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if f.lang != ui.LangZH && f.lang != ui.LangEN {
+		fmt.Fprintln(stderr, "kiosk run: --lang must be zh or en")
+		return 2
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if err := runWindow(ctx, f, stdout, logger); err != nil {
+		fmt.Fprintf(stderr, "kiosk: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func runWindow(ctx context.Context, f runFlags, stdout io.Writer, logger *slog.Logger) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	db, err := store.OpenDir(ctx, f.data, store.Options{Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	var demoInfo *hq.DemoInfo
+	if f.demo {
+		dir := filepath.Join(f.data, "demo-hq")
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+		demo, err := hq.StartDemo(ctx, dir, "", logger)
+		if err != nil {
+			return fmt.Errorf("start demo HQ: %w", err)
+		}
+		defer demo.Close()
+		f.hqURL = demo.URL
+		demoInfo = &demo.Info
+		fmt.Fprintf(stdout, "demo HQ: %s\n", demo.URL)
+		for _, l := range demo.Info.Logins {
+			fmt.Fprintf(stdout, "demo login: %s / %s (%s)\n", l.Phone, l.Password, l.Role)
+		}
+	}
+	client := sync.New(db, sync.Config{BaseURL: f.hqURL, Logger: logger, DeviceName: hostname()})
+	if demoInfo != nil {
+		if err := enrollDemo(ctx, db, client, f.hqURL, demoInfo.EnrollmentCode); err != nil {
+			return err
+		}
+	}
+	st := station.New(station.Config{DB: db, Sync: client, Logger: logger})
+
+	// Fyne reads the locale from LANG and complains about "C"; the UI language is ours anyway.
+	if l := os.Getenv("LANG"); l == "" || strings.HasPrefix(l, "C") || strings.HasPrefix(l, "POSIX") {
+		os.Setenv("LANG", "zh_CN.UTF-8")
+	}
+	a := app.NewWithID("cn.gov.yongji.checkpoint")
+	a.SetIcon(assets.Icon)
+	deps := ui.Deps{Auth: st, Checker: st, Registrar: st, Sites: st, Log: st, Syncer: st, Lang: f.lang}
+	if demoInfo != nil {
+		var hints []string
+		for _, l := range demoInfo.Logins {
+			hints = append(hints, fmt.Sprintf("%s / %s", l.Phone, l.Password))
+		}
+		deps.DemoHint = strings.Join(hints, "    ")
+	}
+	cam, camErr := openCamera(ctx, f, logger)
+	if cam != nil {
+		deps.Camera = cam
+	} else if camErr != nil {
+		deps.CameraErr = camErr.Error()
+		logger.Info("no camera", "reason", camErr)
+	}
+	u, err := ui.New(a, deps)
+	if err != nil {
+		return err
+	}
+	u.Window().SetFullScreen(f.fullscreen)
+	go func() {
+		if err := client.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			logger.Warn("sync stopped", "err", err)
+		}
+	}()
+	u.StartBackground(ctx)
+	u.Window().SetCloseIntercept(func() {
+		cancel()
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		_ = client.Shutdown(sctx)
+		a.Quit()
+	})
+	if f.tour != "" {
+		go func() {
+			tour := ui.Tour{Dir: f.tour, XWDDisplay: f.xwd}
+			if demoInfo != nil {
+				for _, l := range demoInfo.Logins {
+					tour.Logins = append(tour.Logins, [2]string{l.Phone, l.Password})
+				}
+				for _, c := range demoInfo.Codes {
+					tour.Codes = append(tour.Codes, c.Code)
+				}
+			}
+			if err := u.RunTour(ctx, tour); err != nil {
+				logger.Error("tour failed", "err", err)
+			}
+			fyne.Do(a.Quit)
+		}()
+	}
+	go func() {
+		<-ctx.Done()
+		fyne.Do(a.Quit)
+	}()
+	u.Window().ShowAndRun()
+	return nil
+}
+
+// enrollDemo enrolls the kiosk with the embedded demo HQ the first time, then pulls its data.
+func enrollDemo(ctx context.Context, db *store.DB, c *sync.Client, url, code string) error {
+	d, err := db.Device(ctx)
+	if err != nil || d.ID == "" || d.HQURL != url {
+		if _, err := c.Enroll(ctx, url, code); err != nil {
+			return fmt.Errorf("enroll with demo HQ: %w", err)
+		}
+	}
+	pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if _, err := c.Pull(pctx); err != nil {
+		return fmt.Errorf("first pull from demo HQ: %w", err)
+	}
+	return nil
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "kiosk"
+	}
+	return h
+}

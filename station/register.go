@@ -1,0 +1,118 @@
+package station
+
+import (
+	"context"
+	"errors"
+	gosync "sync"
+	"time"
+	"unicode/utf8"
+
+	checkpoint "github.com/yongji-county/checkpoint"
+)
+
+// smsLimiter allows one SMS code request per phone number per minute on this kiosk.
+var smsLimiter = struct {
+	gosync.Mutex
+	last map[string]time.Time
+}{last: map[string]time.Time{}}
+
+// SendSMS asks HQ to send a verification code (获取验证码). HQ has no SMS gateway connected in
+// this deployment, so the kiosk says so and staff register without the code; the record then
+// carries sms_verified=false.
+func (st *Station) SendSMS(ctx context.Context, phone string) error {
+	p, err := checkpoint.ParsePhone(phone)
+	if err != nil {
+		return problem("phone", "手机号格式不正确（11位手机号）", "not a valid mobile number (11 digits)", err)
+	}
+	smsLimiter.Lock()
+	last, seen := smsLimiter.last[p.Full()]
+	if seen && st.now().Sub(last) < time.Minute {
+		smsLimiter.Unlock()
+		return problem("sms_rate", "验证码发送过于频繁，请1分钟后再试", "wait a minute before asking for another code", nil)
+	}
+	smsLimiter.last[p.Full()] = st.now()
+	smsLimiter.Unlock()
+	return problem("sms_unavailable", "短信验证暂不可用：可不填验证码直接登记（记录为未验证）",
+		"SMS verification is unavailable: register without the code (recorded as unverified)", nil)
+}
+
+type regInput struct {
+	phone checkpoint.Phone
+	name  checkpoint.Name
+	id    checkpoint.ResidentID
+}
+
+// CheckRegistration validates step one of the form (手机号, 姓名, 身份证号) with a message per field.
+func (st *Station) CheckRegistration(r Registration) error {
+	_, err := st.parseRegistration(r)
+	return err
+}
+
+func (st *Station) parseRegistration(r Registration) (regInput, error) {
+	var in regInput
+	var err error
+	if in.phone, err = checkpoint.ParsePhone(r.Phone); err != nil {
+		return in, problem("phone", "手机号格式不正确（11位手机号）", "not a valid mobile number (11 digits)", err)
+	}
+	if in.name, err = checkpoint.ParseName(r.Name); err != nil {
+		return in, problem("name", "姓名应为1–30个字（汉字、字母或间隔号·）", "name must be 1–30 letters (Chinese, Latin or the middle dot ·)", err)
+	}
+	if in.id, err = checkpoint.ParseResidentIDAt(r.ID, st.now()); err != nil {
+		m := checkpoint.MessageFor(checkpoint.ErrorKind(err))
+		if m.ZH == "" {
+			m = checkpoint.Message{ZH: "身份证号不正确", EN: "invalid ID number"}
+		}
+		return in, problem("id", m.ZH, m.EN, err)
+	}
+	if utf8.RuneCountInString(r.Remarks) > 200 {
+		return in, problem("remarks", "备注最多200字", "remarks: at most 200 characters", nil)
+	}
+	if len(r.SMSCode) > 8 {
+		return in, problem("sms_code", "验证码格式不正确", "invalid SMS code", nil)
+	}
+	return in, nil
+}
+
+// Register records an assisted registration (辅助登记 → 提交) with its verdict: the household of
+// a person without a code is the region of their ID number.
+func (st *Station) Register(ctx context.Context, s Session, r Registration) (Decision, error) {
+	in, err := st.parseRegistration(r)
+	if err != nil {
+		return Decision{}, err
+	}
+	if trimmed(r.Temp) == "" {
+		return Decision{}, problem("temp_missing", "请填写体温测量结果", "enter the measured temperature", nil)
+	}
+	cfg := st.rules(ctx)
+	t, err := checkpoint.ParseCelsius(trimmed(r.Temp))
+	if err == nil {
+		err = cfg.CheckTemperature(t)
+	}
+	if err != nil {
+		return Decision{}, tempProblem(err)
+	}
+	risk, _ := st.db.RiskAreas(ctx)
+	d := st.decide(checkpoint.VerdictInput{Household: in.id.Region(), Risk: risk, Temperature: t, Config: cfg, Now: st.now()})
+	m, err := st.meta(s)
+	if err != nil {
+		return d, errStore(err)
+	}
+	reg := checkpoint.Registration{NameMasked: in.name.Masked(), IDMasked: in.id.Masked(), PhoneMasked: in.phone.Masked(),
+		Household: in.id.Region(), SMSVerified: false, TempTenths: int(t*10 + 0.5), Verdict: d.Verdict, Reasons: d.Reasons,
+		Remarks: trimmed(r.Remarks), RegisteredAt: m.At}
+	if reg.Reasons == nil {
+		reg.Reasons = []string{}
+	}
+	if h, err := st.db.KeyedHash(ctx, in.id.Full()); err == nil {
+		reg.PersonHash = h
+	}
+	p := checkpoint.Personal{Name: in.name.Full(), ID: in.id.Full(), Phone: in.phone.Full()}
+	if _, err := st.db.SaveRegistration(ctx, m, reg, p); err != nil {
+		if errors.Is(err, context.Canceled) {
+			return d, err
+		}
+		return d, errStore(err)
+	}
+	st.afterRecord()
+	return d, nil
+}

@@ -1,0 +1,219 @@
+package station
+
+import (
+	"context"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	checkpoint "github.com/yongji-county/checkpoint"
+	"github.com/yongji-county/checkpoint/passwd"
+	"github.com/yongji-county/checkpoint/store"
+)
+
+// MinPasswordLen is the shortest initial password a supervisor may give new staff.
+const MinPasswordLen = 8
+
+var errNotSupervisor = problem("not_supervisor", "只有站点管理员可以管理站点", "only supervisors manage sites", nil)
+
+// Sites returns the supervisor's own site and every site below it, parents before children.
+func (st *Station) Sites(ctx context.Context, s Session) ([]checkpoint.Site, error) {
+	if !s.Supervisor {
+		return nil, errNotSupervisor
+	}
+	all, err := st.db.Sites(ctx)
+	if err != nil {
+		return nil, errStore(err)
+	}
+	return subtree(all, s.SiteID), nil
+}
+
+// subtree lists root and its descendants depth-first, children in the order given.
+func subtree(all []checkpoint.Site, root string) []checkpoint.Site {
+	children := map[string][]checkpoint.Site{}
+	var top *checkpoint.Site
+	for i := range all {
+		children[all[i].ParentID] = append(children[all[i].ParentID], all[i])
+		if all[i].ID == root {
+			top = &all[i]
+		}
+	}
+	if top == nil {
+		return nil
+	}
+	out := []checkpoint.Site{*top}
+	seen := map[string]bool{root: true}
+	var walk func(id string)
+	walk = func(id string) {
+		for _, c := range children[id] {
+			if seen[c.ID] {
+				continue
+			}
+			seen[c.ID] = true
+			out = append(out, c)
+			walk(c.ID)
+		}
+	}
+	walk(root)
+	return out
+}
+
+func inSubtree(all []checkpoint.Site, root, id string) bool {
+	for _, s := range subtree(all, root) {
+		if s.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// SaveSite adds (添加站点) or edits (编辑 → 确认) a site below the supervisor's own. Required fields
+// are checked with a message naming the field.
+func (st *Station) SaveSite(ctx context.Context, s Session, site checkpoint.Site, created bool) error {
+	if !s.Supervisor {
+		return errNotSupervisor
+	}
+	site.Name, site.Address, site.Contact = strings.TrimSpace(site.Name), strings.TrimSpace(site.Address), strings.TrimSpace(site.Contact)
+	site.Phone, site.Division, site.Remarks = strings.TrimSpace(site.Phone), strings.TrimSpace(site.Division), strings.TrimSpace(site.Remarks)
+	if created {
+		site.ID = "site-" + strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
+		site.Active = true
+	}
+	for _, f := range []struct{ v, zh, en string }{
+		{site.Name, "请填写站点名称", "site name is required"},
+		{site.Address, "请填写站点地址", "address is required"},
+		{site.Contact, "请填写负责人", "person in charge is required"},
+		{site.Phone, "请填写联系电话", "contact phone is required"},
+	} {
+		if f.v == "" {
+			return problem("site_required", f.zh, f.en, nil)
+		}
+	}
+	if site.Division != "" && !checkpoint.ValidDivisionCode(site.Division) {
+		return problem("site_division", "行政区划代码应为6位数字", "division code must be 6 digits", nil)
+	}
+	if utf8.RuneCountInString(site.Phone) > 20 || !isPhoneLike(site.Phone) {
+		return problem("site_phone", "联系电话格式不正确", "contact phone is not a phone number", nil)
+	}
+	all, err := st.db.Sites(ctx)
+	if err != nil {
+		return errStore(err)
+	}
+	scope := problem("site_scope", "只能管理本站点及下级站点", "you can only manage your own site and the sites below it", nil)
+	switch {
+	case created && !inSubtree(all, s.SiteID, site.ParentID):
+		return scope
+	case !created && !inSubtree(all, s.SiteID, site.ID):
+		return scope
+	case !created && site.ID == s.SiteID:
+		// A supervisor edits their own site's details but cannot move it.
+		for _, x := range all {
+			if x.ID == site.ID {
+				site.ParentID = x.ParentID
+			}
+		}
+	case !created && !inSubtree(all, s.SiteID, site.ParentID):
+		return scope
+	}
+	site.UpdatedAt = st.now().UTC()
+	if err := site.Validate(); err != nil {
+		return problem("site_invalid", "站点信息不完整或过长", "site details are incomplete or too long", err)
+	}
+	m, err := st.meta(s)
+	if err != nil {
+		return errStore(err)
+	}
+	if _, err := st.db.SaveSiteEdit(ctx, m, checkpoint.SiteEdit{Site: site, Created: created}); err != nil {
+		return errStore(err)
+	}
+	st.afterRecord()
+	return nil
+}
+
+func isPhoneLike(s string) bool {
+	for _, r := range s {
+		if !(r >= '0' && r <= '9') && r != '-' && r != ' ' && r != '+' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// AddStaff adds scanner staff (添加扫码员) to a site below the supervisor. The password is hashed
+// here; HQ adds the account to the roster and every kiosk of the site gets it at its next sync.
+func (st *Station) AddStaff(ctx context.Context, s Session, n NewStaff) error {
+	if !s.Supervisor {
+		return errNotSupervisor
+	}
+	phone, err := checkpoint.ParsePhone(n.Phone)
+	if err != nil {
+		return problem("phone", "手机号格式不正确（11位手机号）", "not a valid mobile number (11 digits)", err)
+	}
+	name, err := checkpoint.ParseName(n.Name)
+	if err != nil {
+		return problem("name", "姓名应为1–30个字（汉字、字母或间隔号·）", "name must be 1–30 letters (Chinese, Latin or the middle dot ·)", err)
+	}
+	if utf8.RuneCountInString(n.Password) < MinPasswordLen || len(n.Password) > 128 {
+		return problem("password", "初始密码至少8位", "the initial password needs at least 8 characters", nil)
+	}
+	role := checkpoint.Role(n.Role)
+	if role == "" {
+		role = checkpoint.RoleScanner
+	}
+	all, err := st.db.Sites(ctx)
+	if err != nil {
+		return errStore(err)
+	}
+	if !inSubtree(all, s.SiteID, n.SiteID) {
+		return problem("site_scope", "只能为本站点及下级站点添加扫码员", "you can only add staff to your own site and the sites below it", nil)
+	}
+	hash, err := st.db.KeyedHash(ctx, phone.Full())
+	if err != nil {
+		return problem("no_settings", "本机尚未从总部同步配置，暂不能添加扫码员", "no settings from HQ yet: sync before adding staff", err)
+	}
+	if _, err := st.db.StaffByPhoneHash(ctx, hash); err == nil {
+		return problem("staff_exists", "该手机号已是工作人员", "this phone number already belongs to staff", nil)
+	}
+	pw, err := passwd.Hash(n.Password)
+	if err != nil {
+		return errStore(err)
+	}
+	staff := checkpoint.Staff{ID: "staff-" + strings.ReplaceAll(uuid.NewString(), "-", "")[:12], PhoneHash: hash,
+		PhoneMasked: phone.Masked(), NameMasked: name.Masked(), Role: role, SiteID: n.SiteID, PasswordHash: pw,
+		Active: true, UpdatedAt: st.now().UTC()}
+	m, err := st.meta(s)
+	if err != nil {
+		return errStore(err)
+	}
+	if _, err := st.db.SaveStaffAdd(ctx, m, checkpoint.StaffAdd{Staff: staff}); err != nil {
+		return errStore(err)
+	}
+	st.afterRecord()
+	return nil
+}
+
+// QueryLog returns log rows for review. Supervisors see their sites; scanner staff their own checks.
+func (st *Station) QueryLog(ctx context.Context, s Session, f LogFilter) ([]LogRow, int, error) {
+	sf := store.LogFilter{From: f.From, To: f.To, Verdict: f.Verdict, Search: strings.TrimSpace(f.Search), Limit: f.Limit, Offset: f.Offset}
+	if !s.Supervisor {
+		sf.StaffID = s.StaffID
+	}
+	if utf8.RuneCountInString(sf.Search) > 40 {
+		return nil, 0, problem("search", "查找内容过长", "search text too long", nil)
+	}
+	entries, total, err := st.db.QueryLog(ctx, sf)
+	if err != nil {
+		return nil, 0, errStore(err)
+	}
+	rows := make([]LogRow, 0, len(entries))
+	for _, e := range entries {
+		r := LogRow{ID: e.ID, Kind: string(e.Kind), At: e.At, Name: e.NameMasked, IDMasked: e.IDMasked, Verdict: e.Verdict,
+			StaffID: e.StaffID, SiteID: e.SiteID, Synced: e.Sync == "synced", Household: e.Household}
+		if e.TempTenths > 0 {
+			r.TempC = checkpoint.Celsius(float64(e.TempTenths) / 10).String()
+		}
+		rows = append(rows, r)
+	}
+	return rows, total, nil
+}
