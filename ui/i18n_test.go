@@ -25,7 +25,7 @@ func TestCataloguesComplete(t *testing.T) {
 		}
 	}
 	files, _ := filepath.Glob("*.go")
-	re := regexp.MustCompile(`\.T\("([a-z_.]+)"`)
+	re := regexp.MustCompile(`\.T\("([a-z_.]+[a-z])"`)
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
