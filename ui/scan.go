@@ -42,11 +42,7 @@ func (u *UI) showScan() {
 	s.preview.SetMinSize(fyne.NewSize(640, 420))
 	s.status = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	if u.deps.Camera == nil {
-		msg := u.T("scan.no_camera")
-		if u.deps.CameraErr != "" {
-			msg += "（" + u.deps.CameraErr + "）"
-		}
-		s.status.SetText(msg)
+		s.status.SetText(u.T("scan.no_camera"))
 		s.status.Importance = widget.WarningImportance
 	} else {
 		s.status.SetText(u.T("scan.aim"))

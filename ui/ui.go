@@ -71,7 +71,6 @@ type Deps struct {
 	Log       Log
 	Syncer    Syncer
 	Camera    Frames // may be nil
-	CameraErr string // why there is no camera, shown on the scan screen
 	Lang      string // zh (default) or en
 	DemoHint  string // demo logins shown on the login screen in demo mode
 	IdleLock  time.Duration

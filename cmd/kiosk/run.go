@@ -131,7 +131,6 @@ func runWindow(ctx context.Context, f runFlags, stdout io.Writer, logger *slog.L
 	if cam != nil {
 		deps.Camera = cam
 	} else if camErr != nil {
-		deps.CameraErr = camErr.Error()
 		logger.Info("no camera", "reason", camErr)
 	}
 	u, err := ui.New(a, deps)
