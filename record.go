@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -127,6 +128,25 @@ type Personal struct {
 	ID    string `json:"id,omitempty"`
 	Phone string `json:"phone,omitempty"`
 }
+
+// LogValue keeps personal data out of logs: only masked forms are ever printed.
+func (p Personal) LogValue() slog.Value {
+	id, phone := p.ID, p.Phone
+	if r, err := ParseResidentID(id); err == nil {
+		id = r.Masked()
+	} else if id != "" {
+		id = "***"
+	}
+	if ph, err := ParsePhone(phone); err == nil {
+		phone = ph.Masked()
+	} else if phone != "" {
+		phone = "***"
+	}
+	return slog.GroupValue(slog.String("name", MaskName(p.Name)), slog.String("id", id), slog.String("phone", phone))
+}
+
+// String is the masked form, so fmt never prints the full values either.
+func (p Personal) String() string { return p.LogValue().String() }
 
 // SiteEdit is the body of a KindSiteEdit record: the whole site as the supervisor saved it.
 type SiteEdit struct {
