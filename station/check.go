@@ -168,4 +168,3 @@ func containsReason(rs []string, r string) bool {
 	}
 	return false
 }
-

@@ -14,14 +14,14 @@ import (
 // header is the bar on top of every screen: who is logged in where, the shift counter, and the
 // sync badge (online/offline, pending records, stale data, clock skew).
 type header struct {
-	u       *UI
-	box     *fyne.Container
-	title   *canvas.Text
-	who     *widget.Label
-	count   *widget.Label
-	badge   *widget.Label
-	warn    *widget.Label
-	home    *widget.Button
+	u        *UI
+	box      *fyne.Container
+	title    *canvas.Text
+	who      *widget.Label
+	count    *widget.Label
+	badge    *widget.Label
+	warn     *widget.Label
+	home     *widget.Button
 	lastView station.SyncView
 }
 

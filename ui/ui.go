@@ -85,8 +85,8 @@ type UI struct {
 	tr   *catalogue
 	sess *station.Session
 
-	header   *header
-	body     *fyne.Container
+	header    *header
+	body      *fyne.Container
 	current   string
 	screen    any // the screen struct on show
 	lastTouch time.Time

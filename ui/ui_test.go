@@ -74,7 +74,9 @@ func (f *fake) Register(_ context.Context, _ station.Session, r station.Registra
 	return station.Decision{Verdict: "pass"}, nil
 }
 
-func (f *fake) Sites(context.Context, station.Session) ([]checkpoint.Site, error) { return f.sites, nil }
+func (f *fake) Sites(context.Context, station.Session) ([]checkpoint.Site, error) {
+	return f.sites, nil
+}
 func (f *fake) SaveSite(_ context.Context, _ station.Session, s checkpoint.Site, _ bool) error {
 	if s.ID == "" {
 		s.ID = "new"

@@ -68,4 +68,6 @@ func openCamera(ctx context.Context, f runFlags, logger *slog.Logger) (*camera, 
 // sourceFunc adapts a function to scanner.Source.
 type sourceFunc func(ctx context.Context, fn func(scanner.Frame) error) error
 
-func (f sourceFunc) Frames(ctx context.Context, fn func(scanner.Frame) error) error { return f(ctx, fn) }
+func (f sourceFunc) Frames(ctx context.Context, fn func(scanner.Frame) error) error {
+	return f(ctx, fn)
+}
