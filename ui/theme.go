@@ -39,9 +39,8 @@ func (t kioskTheme) Size(n fyne.ThemeSizeName) float32 {
 
 // Verdict colours. A verdict is never told by colour alone: each banner also has a symbol and words.
 var (
-	colorPass   = color.NRGBA{R: 0x1b, G: 0x8a, B: 0x4b, A: 0xff}
-	colorBack   = color.NRGBA{R: 0xc6, G: 0x28, B: 0x28, A: 0xff}
-	colorRefer  = color.NRGBA{R: 0xe0, G: 0x8a, B: 0x00, A: 0xff}
-	colorGrey   = color.NRGBA{R: 0x55, G: 0x55, B: 0x55, A: 0xff}
-	colorYellow = color.NRGBA{R: 0xd4, G: 0xa0, B: 0x00, A: 0xff}
+	colorPass  = color.NRGBA{R: 0x1b, G: 0x8a, B: 0x4b, A: 0xff}
+	colorBack  = color.NRGBA{R: 0xc6, G: 0x28, B: 0x28, A: 0xff}
+	colorRefer = color.NRGBA{R: 0xe0, G: 0x8a, B: 0x00, A: 0xff}
+	colorGrey  = color.NRGBA{R: 0x55, G: 0x55, B: 0x55, A: 0xff}
 )
