@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+
+	checkpoint "github.com/yongji-county/checkpoint"
+	"github.com/yongji-county/checkpoint/hq"
+)
+
+func init() { register("serve", "run the HQ API server", runServe) }
+
+// defaultDSN is where HQ keeps its data when no --db is given.
+const defaultDSN = "sqlite:./data/hq.db"
+
+// serveMain holds the wiring of `hq serve`, so that a test can run the real server on a temp
+// database and port :0.
+type serveMain struct {
+	addr, dsn, adminToken string
+	importKey             string
+	demo                  bool
+	logLevel              string
+
+	srv *hq.Server
+	ln  net.Listener
+}
+
+func (m *serveMain) parseFlags(args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&m.addr, "addr", "127.0.0.1:8080", "listen address HOST:PORT")
+	fs.StringVar(&m.dsn, "db", envOr("CHECKPOINT_HQ_DB", defaultDSN), "database: sqlite:PATH or postgres://… (env CHECKPOINT_HQ_DB)")
+	fs.StringVar(&m.adminToken, "admin-token", "", "admin API bearer token (default: env CHECKPOINT_ADMIN_TOKEN)")
+	fs.StringVar(&m.importKey, "import-key", "", "issuer.key file (from hq keygen) to add to HQ's issuing keys at start")
+	fs.BoolVar(&m.demo, "demo", false, "seed demo sites, staff, people, risk areas and print an enrollment code")
+	fs.StringVar(&m.logLevel, "log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if m.adminToken == "" {
+		m.adminToken = os.Getenv("CHECKPOINT_ADMIN_TOKEN")
+	}
+	return nil
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+// open creates the server and its listener; it prints the demo details when asked.
+func (m *serveMain) open(ctx context.Context, stdout io.Writer, log *slog.Logger) error {
+	if path, ok := strings.CutPrefix(m.dsn, "sqlite:"); ok && path != "" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
+	generated := false
+	if m.demo && m.adminToken == "" {
+		b := make([]byte, 24)
+		rand.Read(b)
+		m.adminToken = base64.RawURLEncoding.EncodeToString(b)
+		generated = true
+	}
+	srv, err := hq.New(hq.Config{DSN: m.dsn, AdminToken: m.adminToken, Logger: log})
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	m.srv = srv
+	if m.importKey != "" {
+		data, err := os.ReadFile(m.importKey)
+		if err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		ik, err := checkpoint.ParseIssuerKey(data)
+		if err != nil {
+			return fmt.Errorf("serve: %s: %w", m.importKey, err)
+		}
+		if err := srv.ImportIssuingKey(ctx, ik); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
+	if m.demo {
+		info, err := srv.SeedDemo(ctx)
+		if err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		fmt.Fprintf(stdout, "enrollment code: %s\n", info.EnrollmentCode)
+		for _, l := range info.Logins {
+			fmt.Fprintf(stdout, "demo login: %s / %s (%s)\n", l.Phone, l.Password, l.Role)
+		}
+		for _, c := range info.Codes {
+			fmt.Fprintf(stdout, "demo code (%s): %s\n", c.Label, c.Code)
+		}
+		if generated {
+			fmt.Fprintf(stdout, "admin token: %s\n", m.adminToken)
+		}
+	}
+	if m.adminToken == "" {
+		log.Warn("hq: no admin token (--admin-token or CHECKPOINT_ADMIN_TOKEN): admin API disabled")
+	}
+	ln, err := net.Listen("tcp", m.addr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	m.ln = ln
+	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
+	return nil
+}
+
+func (m *serveMain) close() {
+	if m.srv != nil {
+		m.srv.Close()
+	}
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	err := l.UnmarshalText([]byte(s))
+	return l, err
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	m := &serveMain{}
+	if err := m.parseFlags(args, stderr); errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(stdout, "usage: hq serve [--addr HOST:PORT] [--db sqlite:PATH|postgres://…] [--admin-token T] [--import-key FILE] [--demo] [--log-level L]")
+		return 0
+	} else if err != nil {
+		fmt.Fprintf(stderr, "hq serve: 参数错误 usage error: %v (flags: --addr HOST:PORT --db DSN --admin-token T --import-key FILE --demo)\n", err)
+		return 2
+	}
+	lvl, err := parseLevel(m.logLevel)
+	if err != nil {
+		fmt.Fprintf(stderr, "hq serve: 参数错误 usage error: bad --log-level %q\n", m.logLevel)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	defer m.close()
+	if err := m.open(ctx, stdout, log); err != nil {
+		fmt.Fprintf(stderr, "hq serve: %v\n", err)
+		return 1
+	}
+	if err := m.srv.Serve(ctx, m.ln); err != nil {
+		fmt.Fprintf(stderr, "hq serve: %v\n", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,612 @@
+package hq
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	checkpoint "github.com/yongji-county/checkpoint"
+	"github.com/yongji-county/checkpoint/hq/sqldb"
+	"github.com/yongji-county/checkpoint/passwd"
+	"github.com/yongji-county/checkpoint/sealbox"
+)
+
+// badRequest answers 400 with a message and counts it.
+func (s *Server) badRequest(w http.ResponseWriter, code, msg string) {
+	s.metrics.add(cntBadRequest, 1)
+	writeError(w, http.StatusBadRequest, code, msg)
+}
+
+func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
+	s.flush()
+	st, err := ReadStats(r.Context(), s.db)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (s *Server) handleGetRisk(w http.ResponseWriter, r *http.Request) {
+	v, err := s.setting(r.Context(), setRiskAreas)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Write([]byte(v))
+}
+
+// SetRiskAreas replaces the risk-area list (validated) and bumps its version.
+func (s *Server) SetRiskAreas(ctx context.Context, l checkpoint.RiskList) error {
+	if l == nil {
+		l = checkpoint.RiskList{}
+	}
+	b, err := json.Marshal(l)
+	if err != nil {
+		return fmt.Errorf("hq: set risk areas: %w", err)
+	}
+	if _, err := checkpoint.ParseRiskList(b); err != nil {
+		return fmt.Errorf("hq: set risk areas: %w", err)
+	}
+	if err := s.db.SetSetting(ctx, setRiskAreas, string(b), checkpoint.DatasetRisk); err != nil {
+		return fmt.Errorf("hq: set risk areas: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) handlePutRisk(w http.ResponseWriter, r *http.Request) {
+	data, ok := s.readBody(w, r, 1<<20)
+	if !ok {
+		return
+	}
+	l, err := checkpoint.ParseRiskList(data)
+	if err != nil {
+		s.badRequest(w, "bad_risk_list", "风险地区列表无效 / invalid risk-area list: "+err.Error())
+		return
+	}
+	if err := s.SetRiskAreas(r.Context(), l); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"areas": len(l)})
+}
+
+// PersonStatusRequest is the body of POST /api/v1/admin/people/status: one of CodeID, PersonID
+// or IDNumber names the person.
+type PersonStatusRequest struct {
+	CodeID   string `json:"code_id,omitempty"`
+	PersonID string `json:"person_id,omitempty"`
+	IDNumber string `json:"id_number,omitempty"`
+	Status   string `json:"status"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+// PersonStatusResponse answers it.
+type PersonStatusResponse struct {
+	PersonID     string `json:"person_id"`
+	Status       string `json:"status"`
+	RevokedCodes int64  `json:"revoked_codes"` // unexpired codes of another colour, now revoked
+}
+
+// findPerson resolves a person by code id, person id or ID number.
+func (s *Server) findPerson(ctx context.Context, codeID, personID, idNumber string) (sqldb.Person, error) {
+	switch {
+	case codeID != "":
+		c, err := s.db.Code(ctx, codeID)
+		if err != nil {
+			return sqldb.Person{}, err
+		}
+		return s.db.Person(ctx, c.PersonID)
+	case personID != "":
+		return s.db.Person(ctx, personID)
+	case idNumber != "":
+		id, err := checkpoint.ParseResidentID(idNumber)
+		if err != nil {
+			return sqldb.Person{}, err
+		}
+		hk, err := s.personHashKey(ctx)
+		if err != nil {
+			return sqldb.Person{}, err
+		}
+		return s.db.PersonByIDHash(ctx, sealbox.Hash(hk, id.Full()))
+	}
+	return sqldb.Person{}, sqldb.ErrNotFound
+}
+
+func (s *Server) handlePersonStatus(w http.ResponseWriter, r *http.Request) {
+	var req PersonStatusRequest
+	if !s.readJSON(w, r, &req) {
+		return
+	}
+	st, err := checkpoint.ParseStatus(req.Status)
+	if err != nil {
+		s.badRequest(w, "bad_status", "状态必须是 green、yellow 或 red / status must be green, yellow or red")
+		return
+	}
+	if len([]rune(req.Reason)) > checkpoint.MaxReasonLen {
+		s.badRequest(w, "bad_reason", fmt.Sprintf("原因最多 %d 个字 / reason at most %d characters", checkpoint.MaxReasonLen, checkpoint.MaxReasonLen))
+		return
+	}
+	p, err := s.findPerson(r.Context(), req.CodeID, req.PersonID, req.IDNumber)
+	if errors.Is(err, sqldb.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "person_not_found", "找不到此人 / no such person (give code_id, person_id or id_number)")
+		return
+	}
+	if err != nil {
+		s.badRequest(w, "bad_person", "身份信息无效 / invalid person reference")
+		return
+	}
+	n, err := s.db.SetPersonStatus(r.Context(), p.ID, string(st), req.Reason, s.now())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, PersonStatusResponse{PersonID: p.ID, Status: string(st), RevokedCodes: n})
+}
+
+func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	err := s.db.RevokeCode(r.Context(), id, s.now())
+	if errors.Is(err, sqldb.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "code_not_found", "找不到此码 / no such code")
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"code_id": id, "revoked": true})
+}
+
+// IssueRequest is the body of POST /api/v1/codes.
+type IssueRequest struct {
+	Name     string `json:"name"`
+	IDNumber string `json:"id_number"`
+	Kind     string `json:"kind,omitempty"` // live (default) or printed
+}
+
+// IssueResponse answers it: Code is the text to put in the QR.
+type IssueResponse struct {
+	PersonID  string    `json:"person_id"`
+	CodeID    string    `json:"code_id"`
+	Code      string    `json:"code"`
+	Kind      string    `json:"kind"`
+	Status    string    `json:"status"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// errInput marks an IssueCode failure caused by its input.
+var errInput = errors.New("hq: invalid input")
+
+// IssueCode issues a health code for a person (created on first issue, green) with HQ's
+// current key and the person's current colour.
+func (s *Server) IssueCode(ctx context.Context, req IssueRequest) (IssueResponse, error) {
+	name, err := checkpoint.ParseName(req.Name)
+	if err != nil {
+		return IssueResponse{}, fmt.Errorf("%w: %w", errInput, err)
+	}
+	id, err := checkpoint.ParseResidentID(req.IDNumber)
+	if err != nil {
+		return IssueResponse{}, fmt.Errorf("%w: %w", errInput, err)
+	}
+	kind := checkpoint.KindLive
+	if req.Kind != "" {
+		if kind, err = checkpoint.ParseCodeKind(req.Kind); err != nil {
+			return IssueResponse{}, fmt.Errorf("%w: %w", errInput, err)
+		}
+	}
+	hk, err := s.personHashKey(ctx)
+	if err != nil {
+		return IssueResponse{}, fmt.Errorf("hq: issue code: %w", err)
+	}
+	now := s.now()
+	h := sealbox.Hash(hk, id.Full())
+	p, err := s.db.PersonByIDHash(ctx, h)
+	if errors.Is(err, sqldb.ErrNotFound) {
+		p = sqldb.Person{ID: "p-" + h[:24], Name: name.Full(), IDMasked: id.Masked(), IDHash: h, Household: id.Region(),
+			Status: string(checkpoint.StatusGreen), UpdatedAt: now}
+		if err := s.db.PutPerson(ctx, p); err != nil {
+			return IssueResponse{}, fmt.Errorf("hq: issue code: %w", err)
+		}
+	} else if err != nil {
+		return IssueResponse{}, fmt.Errorf("hq: issue code: %w", err)
+	}
+	is, err := s.issuer(ctx, now)
+	if err != nil {
+		return IssueResponse{}, fmt.Errorf("hq: issue code: %w", err)
+	}
+	text, c, err := is.Issue(checkpoint.Claims{Name: name.Full(), IDMasked: id.Masked(), Household: p.Household,
+		Status: checkpoint.Status(p.Status), Reason: p.Reason, Kind: kind}, now)
+	if err != nil {
+		return IssueResponse{}, fmt.Errorf("hq: issue code: %w", err)
+	}
+	err = s.db.AddCode(ctx, sqldb.Code{ID: c.CodeID, PersonID: p.ID, Kind: string(c.Kind), KeyID: c.KID, Status: string(c.Status),
+		IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt})
+	if err != nil {
+		return IssueResponse{}, fmt.Errorf("hq: issue code: %w", err)
+	}
+	return IssueResponse{PersonID: p.ID, CodeID: c.CodeID, Code: text, Kind: string(c.Kind), Status: string(c.Status), ExpiresAt: c.ExpiresAt}, nil
+}
+
+func (s *Server) handleIssueCode(w http.ResponseWriter, r *http.Request) {
+	var req IssueRequest
+	if !s.readJSON(w, r, &req) {
+		return
+	}
+	resp, err := s.IssueCode(r.Context(), req)
+	switch {
+	case errors.Is(err, errInput):
+		s.badRequest(w, "bad_person", "姓名、身份证号或码类型无效 / invalid name, ID number or kind: "+strings.TrimPrefix(err.Error(), errInput.Error()+": "))
+	case errors.Is(err, errNoKey):
+		writeError(w, http.StatusConflict, "no_issuing_key", "没有可用的签发密钥，请先生成 / no issuing key valid now: create one first")
+	case err != nil:
+		s.internal(w, r, err)
+	default:
+		writeJSON(w, http.StatusOK, resp)
+	}
+}
+
+func (s *Server) handleListSites(w http.ResponseWriter, r *http.Request) {
+	sites, err := s.db.Sites(r.Context())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if sites == nil {
+		sites = []checkpoint.Site{}
+	}
+	writeJSON(w, http.StatusOK, sites)
+}
+
+func (s *Server) saveSite(w http.ResponseWriter, r *http.Request, site checkpoint.Site, create bool) {
+	ctx := r.Context()
+	if err := site.Validate(); err != nil {
+		s.badRequest(w, "invalid_site", "站点信息不完整或无效 / "+err.Error())
+		return
+	}
+	_, err := s.db.Site(ctx, site.ID)
+	exists := err == nil
+	if err != nil && !errors.Is(err, sqldb.ErrNotFound) {
+		s.internal(w, r, err)
+		return
+	}
+	if create && exists {
+		writeError(w, http.StatusConflict, "site_exists", "站点编号已存在 / a site with this id exists")
+		return
+	}
+	if !create && !exists {
+		writeError(w, http.StatusNotFound, "site_not_found", "找不到此站点 / no such site")
+		return
+	}
+	if site.ParentID != "" {
+		vers, err := s.db.Versions(ctx)
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		sn, err := s.snapshot(ctx, vers)
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		if _, ok := sn.parent[site.ParentID]; !ok {
+			s.badRequest(w, "parent_not_found", "上级站点不存在 / parent site does not exist")
+			return
+		}
+		if under(sn.parentOf, site.ParentID, site.ID) {
+			s.badRequest(w, "site_cycle", "不能把站点移到它自己的下级 / a site cannot move below itself")
+			return
+		}
+	}
+	site.UpdatedAt = s.now().UTC()
+	if err := s.db.PutSite(ctx, site); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if create {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, site)
+}
+
+func (s *Server) handleCreateSite(w http.ResponseWriter, r *http.Request) {
+	var site checkpoint.Site
+	if !s.readJSON(w, r, &site) {
+		return
+	}
+	s.saveSite(w, r, site, true)
+}
+
+func (s *Server) handleUpdateSite(w http.ResponseWriter, r *http.Request) {
+	var site checkpoint.Site
+	if !s.readJSON(w, r, &site) {
+		return
+	}
+	if site.ID == "" {
+		site.ID = r.PathValue("id")
+	}
+	if site.ID != r.PathValue("id") {
+		s.badRequest(w, "id_mismatch", "路径与内容中的站点编号不一致 / site id in path and body differ")
+		return
+	}
+	s.saveSite(w, r, site, false)
+}
+
+// StaffRequest is the body of POST /api/v1/admin/staff. HQ keeps only the phone's keyed hash
+// and masked form, the masked name and the argon2id hash of the password.
+type StaffRequest struct {
+	ID       string          `json:"id,omitempty"` // empty: HQ makes one
+	Phone    string          `json:"phone"`
+	Name     string          `json:"name"`
+	Role     checkpoint.Role `json:"role"`
+	SiteID   string          `json:"site_id"`
+	Password string          `json:"password"`
+	Active   *bool           `json:"active,omitempty"` // default true
+}
+
+// PutStaff creates or replaces a staff account from clear values.
+func (s *Server) PutStaff(ctx context.Context, req StaffRequest) (checkpoint.Staff, error) {
+	ph, err := checkpoint.ParsePhone(req.Phone)
+	if err != nil {
+		return checkpoint.Staff{}, fmt.Errorf("%w: %w", errInput, err)
+	}
+	name, err := checkpoint.ParseName(req.Name)
+	if err != nil {
+		return checkpoint.Staff{}, fmt.Errorf("%w: %w", errInput, err)
+	}
+	if n := len([]rune(req.Password)); n < 8 || n > 128 {
+		return checkpoint.Staff{}, fmt.Errorf("%w: password must be 8 to 128 characters", errInput)
+	}
+	if _, err := s.db.Site(ctx, req.SiteID); err != nil {
+		return checkpoint.Staff{}, fmt.Errorf("%w: site_id: %w", errInput, err)
+	}
+	hk, err := s.personHashKey(ctx)
+	if err != nil {
+		return checkpoint.Staff{}, fmt.Errorf("hq: put staff: %w", err)
+	}
+	pw, err := passwd.Hash(req.Password)
+	if err != nil {
+		return checkpoint.Staff{}, fmt.Errorf("hq: put staff: %w", err)
+	}
+	st := checkpoint.Staff{ID: req.ID, PhoneHash: sealbox.Hash(hk, ph.Full()), PhoneMasked: ph.Masked(),
+		NameMasked: checkpoint.MaskName(name.Full()), Role: req.Role, SiteID: req.SiteID, PasswordHash: pw,
+		Active: req.Active == nil || *req.Active, UpdatedAt: s.now().UTC()}
+	if st.ID == "" {
+		st.ID = "st-" + uuid.NewString()
+	}
+	if err := st.Validate(); err != nil {
+		return st, fmt.Errorf("%w: %w", errInput, err)
+	}
+	if err := s.db.PutStaff(ctx, st); err != nil {
+		return st, fmt.Errorf("hq: put staff: %w", err)
+	}
+	return st, nil
+}
+
+func (s *Server) handleCreateStaff(w http.ResponseWriter, r *http.Request) {
+	var req StaffRequest
+	if !s.readJSON(w, r, &req) {
+		return
+	}
+	st, err := s.PutStaff(r.Context(), req)
+	if errors.Is(err, errInput) {
+		s.badRequest(w, "invalid_staff", "工作人员信息无效 / invalid staff: "+strings.TrimPrefix(err.Error(), errInput.Error()+": "))
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	st.PasswordHash = ""
+	writeJSON(w, http.StatusCreated, st)
+}
+
+func (s *Server) handleListStaff(w http.ResponseWriter, r *http.Request) {
+	list, err := s.db.AllStaff(r.Context())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	out := make([]checkpoint.Staff, 0, len(list))
+	for _, st := range list {
+		st.PasswordHash = ""
+		out = append(out, st)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// EnrollCodeRequest is the body of POST /api/v1/admin/enroll-codes.
+type EnrollCodeRequest struct {
+	SiteID   string `json:"site_id"`
+	TTLHours int    `json:"ttl_hours,omitempty"` // default 24
+}
+
+// EnrollCodeResponse answers it.
+type EnrollCodeResponse struct {
+	Code      string    `json:"code"`
+	SiteID    string    `json:"site_id"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// CreateEnrollCode makes a one-time enrollment code for a kiosk at siteID.
+func (s *Server) CreateEnrollCode(ctx context.Context, siteID string, ttl time.Duration) (EnrollCodeResponse, error) {
+	if ttl <= 0 {
+		ttl = s.enrollTTL
+	}
+	now := s.now()
+	code, err := s.db.CreateEnrollCode(ctx, siteID, ttl, now)
+	if err != nil {
+		return EnrollCodeResponse{}, fmt.Errorf("hq: enroll code: %w", err)
+	}
+	return EnrollCodeResponse{Code: code, SiteID: siteID, ExpiresAt: now.Add(ttl).UTC()}, nil
+}
+
+func (s *Server) handleEnrollCode(w http.ResponseWriter, r *http.Request) {
+	var req EnrollCodeRequest
+	if !s.readJSON(w, r, &req) {
+		return
+	}
+	if req.TTLHours < 0 || req.TTLHours > 24*30 {
+		s.badRequest(w, "bad_ttl", "有效期必须在 1 到 720 小时之间 / ttl_hours must be 1 to 720")
+		return
+	}
+	resp, err := s.CreateEnrollCode(r.Context(), req.SiteID, time.Duration(req.TTLHours)*time.Hour)
+	if errors.Is(err, sqldb.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "site_not_found", "找不到此站点 / no such site")
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, resp)
+}
+
+// KeyInfo describes an issuing key (never its private half).
+type KeyInfo struct {
+	KID       string    `json:"kid"`
+	PublicKey string    `json:"public_key"`
+	NotBefore time.Time `json:"not_before"`
+	NotAfter  time.Time `json:"not_after,omitzero"`
+	RetiredAt time.Time `json:"retired_at,omitzero"`
+}
+
+func (s *Server) handleListKeys(w http.ResponseWriter, r *http.Request) {
+	keys, err := s.db.Keys(r.Context())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	out := make([]KeyInfo, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, KeyInfo{KID: k.ID, PublicKey: k.Public, NotBefore: k.NotBefore, NotAfter: k.NotAfter, RetiredAt: k.RetiredAt})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// NewKeyRequest is the body of POST /api/v1/admin/keys.
+type NewKeyRequest struct {
+	ValidDays int  `json:"valid_days,omitempty"` // default 365
+	Rotate    bool `json:"rotate,omitempty"`     // retire every other issuing key now
+}
+
+func (s *Server) handleNewKey(w http.ResponseWriter, r *http.Request) {
+	var req NewKeyRequest
+	if !s.readJSON(w, r, &req) {
+		return
+	}
+	if req.ValidDays < 0 || req.ValidDays > 3650 {
+		s.badRequest(w, "bad_validity", "有效天数必须在 1 到 3650 之间 / valid_days must be 1 to 3650")
+		return
+	}
+	tk, err := s.NewIssuingKey(r.Context(), time.Duration(req.ValidDays)*24*time.Hour, req.Rotate)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, tk)
+}
+
+func (s *Server) handleRetireKey(w http.ResponseWriter, r *http.Request) {
+	kid := r.PathValue("kid")
+	err := s.db.RetireKey(r.Context(), kid, s.now())
+	if errors.Is(err, sqldb.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "key_not_found", "找不到此密钥或已停用 / no such key, or already retired")
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"kid": kid, "retired": true})
+}
+
+// SettingsRequest is the body of PUT /api/v1/admin/settings; absent fields stay as they are.
+type SettingsRequest struct {
+	Rules         *checkpoint.Config `json:"rules,omitempty"`
+	RetentionDays *int               `json:"retention_days,omitempty"`
+}
+
+func (s *Server) handleGetSettings(w http.ResponseWriter, r *http.Request) {
+	st, err := s.settings(r.Context())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (s *Server) handlePutSettings(w http.ResponseWriter, r *http.Request) {
+	var req SettingsRequest
+	if !s.readJSON(w, r, &req) {
+		return
+	}
+	ctx := r.Context()
+	if req.Rules != nil {
+		rules := req.Rules.WithDefaults()
+		if err := rules.Validate(); err != nil {
+			s.badRequest(w, "bad_rules", "规则配置无效 / invalid rules: "+err.Error())
+			return
+		}
+		b, _ := json.Marshal(rules)
+		if err := s.db.SetSetting(ctx, setRules, string(b), checkpoint.DatasetSettings); err != nil {
+			s.internal(w, r, err)
+			return
+		}
+	}
+	if req.RetentionDays != nil {
+		if *req.RetentionDays < 1 || *req.RetentionDays > 3650 {
+			s.badRequest(w, "bad_retention", "保留天数必须在 1 到 3650 之间 / retention_days must be 1 to 3650")
+			return
+		}
+		if err := s.db.SetSetting(ctx, setRetentionDays, strconv.Itoa(*req.RetentionDays), checkpoint.DatasetSettings); err != nil {
+			s.internal(w, r, err)
+			return
+		}
+	}
+	s.handleGetSettings(w, r)
+}
+
+// DeviceInfo describes an enrolled kiosk (never its secret or the secret's hash).
+type DeviceInfo struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	SiteID    string    `json:"site_id"`
+	CreatedAt time.Time `json:"created_at"`
+	Revoked   bool      `json:"revoked"`
+}
+
+func (s *Server) handleListDevices(w http.ResponseWriter, r *http.Request) {
+	devs, err := s.db.Devices(r.Context())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	out := make([]DeviceInfo, 0, len(devs))
+	for _, d := range devs {
+		out = append(out, DeviceInfo{ID: d.ID, Name: d.Name, SiteID: d.SiteID, CreatedAt: d.CreatedAt, Revoked: d.Revoked})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleRevokeDevice(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	err := s.db.RevokeDevice(r.Context(), id)
+	if errors.Is(err, sqldb.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "device_not_found", "找不到此设备 / no such device")
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": id, "revoked": true})
+}

@@ -1,0 +1,369 @@
+package hq
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	checkpoint "github.com/yongji-county/checkpoint"
+	"github.com/yongji-county/checkpoint/hq/sqldb"
+	"github.com/yongji-county/checkpoint/sealbox"
+)
+
+// Names in the settings table.
+const (
+	setSealKey       = "seal_key"        // JSON sealKey: HQ's HPKE key pair
+	setPersonHashKey = "person_hash_key" // base64 HMAC key
+	setRules         = "rules"           // JSON checkpoint.Config
+	setRetentionDays = "retention_days"  // decimal
+	setRiskAreas     = "risk_areas"      // JSON checkpoint.RiskList
+)
+
+// DefaultRetentionDays is how long kiosks keep synced records unless the operator says otherwise.
+const DefaultRetentionDays = 28
+
+type sealKey struct {
+	Public  string `json:"public"`
+	Private string `json:"private"`
+}
+
+// ensureSecrets creates HQ's seal key pair, person-hash key and default settings on first start.
+// The first instance to write wins, so instances starting together agree.
+func (s *Server) ensureSecrets(ctx context.Context) error {
+	pub, priv, err := sealbox.GenerateKey()
+	if err != nil {
+		return fmt.Errorf("seal key: %w", err)
+	}
+	sk, _ := json.Marshal(sealKey{Public: base64.StdEncoding.EncodeToString(pub), Private: base64.StdEncoding.EncodeToString(priv)})
+	hk := make([]byte, 32)
+	rand.Read(hk)
+	rules, _ := json.Marshal(checkpoint.DefaultConfig())
+	for _, kv := range [][2]string{
+		{setSealKey, string(sk)},
+		{setPersonHashKey, base64.StdEncoding.EncodeToString(hk)},
+		{setRules, string(rules)},
+		{setRetentionDays, strconv.Itoa(DefaultRetentionDays)},
+		{setRiskAreas, "[]"},
+	} {
+		if _, err := s.db.InitSetting(ctx, kv[0], kv[1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Server) setting(ctx context.Context, name string) (string, error) {
+	v, ok, err := s.db.Setting(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", fmt.Errorf("hq: setting %s missing", name)
+	}
+	return v, nil
+}
+
+// personHashKey returns the HMAC key for person and phone hashes.
+func (s *Server) personHashKey(ctx context.Context) ([]byte, error) {
+	v, err := s.setting(ctx, setPersonHashKey)
+	if err != nil {
+		return nil, err
+	}
+	return base64.StdEncoding.DecodeString(v)
+}
+
+// SealPrivateKey returns HQ's raw X25519 private key, to open sealed personal data
+// (sealbox.Open).
+func (s *Server) SealPrivateKey(ctx context.Context) ([]byte, error) {
+	v, err := s.setting(ctx, setSealKey)
+	if err != nil {
+		return nil, fmt.Errorf("hq: seal key: %w", err)
+	}
+	var k sealKey
+	if err := json.Unmarshal([]byte(v), &k); err != nil {
+		return nil, fmt.Errorf("hq: seal key: %w", err)
+	}
+	return base64.StdEncoding.DecodeString(k.Private)
+}
+
+// settings builds the settings dataset.
+func (s *Server) settings(ctx context.Context) (checkpoint.Settings, error) {
+	var st checkpoint.Settings
+	v, err := s.setting(ctx, setSealKey)
+	if err != nil {
+		return st, err
+	}
+	var k sealKey
+	if err := json.Unmarshal([]byte(v), &k); err != nil {
+		return st, fmt.Errorf("seal key: %w", err)
+	}
+	st.HQSealKey = k.Public
+	if st.PersonHashKey, err = s.setting(ctx, setPersonHashKey); err != nil {
+		return st, err
+	}
+	rules, err := s.setting(ctx, setRules)
+	if err != nil {
+		return st, err
+	}
+	if err := json.Unmarshal([]byte(rules), &st.Rules); err != nil {
+		return st, fmt.Errorf("rules: %w", err)
+	}
+	days, err := s.setting(ctx, setRetentionDays)
+	if err != nil {
+		return st, err
+	}
+	st.RetentionDays, _ = strconv.Atoi(days)
+	return st, nil
+}
+
+// trustList builds the trust dataset: every issuing key's public half. A retired key's window
+// ends when it was retired, so it keeps verifying the codes it issued before, and no later ones.
+func (s *Server) trustList(ctx context.Context, version int64) (checkpoint.TrustList, error) {
+	keys, err := s.db.Keys(ctx)
+	if err != nil {
+		return checkpoint.TrustList{}, err
+	}
+	tl := checkpoint.TrustList{Version: version, Keys: []checkpoint.TrustedKey{}}
+	for _, k := range keys {
+		pub, err := base64.StdEncoding.DecodeString(k.Public)
+		if err != nil {
+			return tl, fmt.Errorf("key %s: %w", k.ID, err)
+		}
+		tk := checkpoint.TrustedKey{KID: k.ID, PublicKey: ed25519.PublicKey(pub), NotBefore: k.NotBefore, NotAfter: k.NotAfter}
+		if !k.RetiredAt.IsZero() && (tk.NotAfter.IsZero() || k.RetiredAt.Before(tk.NotAfter)) {
+			tk.NotAfter = k.RetiredAt
+		}
+		tl.Keys = append(tl.Keys, tk)
+	}
+	return tl, nil
+}
+
+// errNoKey means HQ has no key that may issue now.
+var errNoKey = errors.New("hq: no issuing key valid now")
+
+// issuer returns an issuer for the newest key that is not retired and is valid now.
+func (s *Server) issuer(ctx context.Context, now time.Time) (*checkpoint.Issuer, error) {
+	keys, err := s.db.Keys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := len(keys) - 1; i >= 0; i-- {
+		k := keys[i]
+		if !k.RetiredAt.IsZero() || now.Before(k.NotBefore) || (!k.NotAfter.IsZero() && !now.Before(k.NotAfter)) {
+			continue
+		}
+		seed, err := base64.StdEncoding.DecodeString(k.Private)
+		if err != nil {
+			return nil, fmt.Errorf("key %s: %w", k.ID, err)
+		}
+		ik := checkpoint.IssuerKey{KID: k.ID, PrivateKey: seed, NotBefore: k.NotBefore, NotAfter: k.NotAfter}
+		return ik.Issuer()
+	}
+	return nil, errNoKey
+}
+
+// NewIssuingKey generates an issuing key valid from now for validity (zero: one year). With
+// rotate, every other key still issuing is retired now, so HQ issues with the new key only.
+func (s *Server) NewIssuingKey(ctx context.Context, validity time.Duration, rotate bool) (checkpoint.TrustedKey, error) {
+	now := s.now().UTC().Truncate(time.Second)
+	if validity <= 0 {
+		validity = 365 * 24 * time.Hour
+	}
+	ik, err := checkpoint.GenerateIssuerKey("", now, now.Add(validity))
+	if err != nil {
+		return checkpoint.TrustedKey{}, fmt.Errorf("hq: new key: %w", err)
+	}
+	tk := ik.TrustedKey()
+	old, err := s.db.Keys(ctx)
+	if err != nil {
+		return tk, fmt.Errorf("hq: new key: %w", err)
+	}
+	err = s.db.AddKey(ctx, sqldb.Key{ID: ik.KID, Private: base64.StdEncoding.EncodeToString(ik.PrivateKey),
+		Public: base64.StdEncoding.EncodeToString(tk.PublicKey), NotBefore: ik.NotBefore, NotAfter: ik.NotAfter, CreatedAt: s.now()})
+	if err != nil {
+		return tk, fmt.Errorf("hq: new key: %w", err)
+	}
+	if rotate {
+		for _, k := range old {
+			if k.RetiredAt.IsZero() {
+				if err := s.db.RetireKey(ctx, k.ID, now); err != nil && !errors.Is(err, sqldb.ErrNotFound) {
+					return tk, fmt.Errorf("hq: rotate: %w", err)
+				}
+			}
+		}
+	}
+	return tk, nil
+}
+
+func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
+	if s.rateLimited(w, "ip:"+clientIP(r)) {
+		return
+	}
+	var req checkpoint.EnrollRequest
+	if !s.readJSON(w, r, &req) {
+		return
+	}
+	if req.Code == "" || len(req.Code) > 64 || len(req.DeviceName) > 100 {
+		s.metrics.add(cntBadRequest, 1)
+		writeError(w, http.StatusBadRequest, "bad_request", "请填写登记码（设备名不超过 100 字符）/ code required; device_name at most 100 characters")
+		return
+	}
+	resp, err := s.db.Enroll(r.Context(), req.Code, req.DeviceName, s.now())
+	if errors.Is(err, sqldb.ErrBadCode) {
+		s.metrics.add(cntEnrollFailed, 1)
+		writeError(w, http.StatusForbidden, "bad_enroll_code", "登记码无效、已使用或已过期 / enrollment code unknown, used or expired")
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// dataset builds one dataset for device dev.
+func (s *Server) dataset(ctx context.Context, name string, version int64, dev sqldb.Device, sn *snapshot) (any, error) {
+	switch name {
+	case checkpoint.DatasetTrust:
+		return s.trustList(ctx, version)
+	case checkpoint.DatasetRevocations:
+		ids, err := s.db.Revoked(ctx, s.now())
+		if err != nil {
+			return nil, err
+		}
+		return checkpoint.RevocationList{Version: version, CodeIDs: ids}, nil
+	case checkpoint.DatasetRisk:
+		v, err := s.setting(ctx, setRiskAreas)
+		return json.RawMessage(v), err
+	case checkpoint.DatasetStaff:
+		out := []checkpoint.Staff{}
+		for _, st := range sn.staffList {
+			if under(sn.parentOf, st.SiteID, dev.SiteID) {
+				out = append(out, st)
+			}
+		}
+		return out, nil
+	case checkpoint.DatasetSites:
+		return sn.subtree(dev.SiteID), nil
+	case checkpoint.DatasetSettings:
+		return s.settings(ctx)
+	}
+	return nil, fmt.Errorf("hq: unknown dataset %q", name)
+}
+
+func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request, dev sqldb.Device) {
+	q := r.URL.Query()
+	have := map[string]int64{}
+	for k, vs := range q {
+		known := false
+		for _, n := range checkpoint.Datasets {
+			known = known || n == k
+		}
+		if !known {
+			s.metrics.add(cntBadRequest, 1)
+			writeError(w, http.StatusBadRequest, "bad_query", fmt.Sprintf("未知的数据集参数 / unknown dataset parameter %q", k))
+			return
+		}
+		v, err := strconv.ParseInt(vs[0], 10, 64)
+		if err != nil || v < 0 || len(vs) != 1 {
+			s.metrics.add(cntBadRequest, 1)
+			writeError(w, http.StatusBadRequest, "bad_query", fmt.Sprintf("版本号必须是非负整数 / version of %q must be one non-negative integer", k))
+			return
+		}
+		have[k] = v
+	}
+	ctx := r.Context()
+	vers, err := s.db.Versions(ctx)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	sn, err := s.snapshot(ctx, vers)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	resp := checkpoint.ConfigResponse{Datasets: []checkpoint.Dataset{}, ServerTime: s.now().UTC()}
+	for _, name := range checkpoint.Datasets {
+		v := vers[name]
+		if hv, ok := have[name]; ok && hv == v {
+			continue
+		}
+		data, err := s.dataset(ctx, name, v, dev, sn)
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		raw, err := json.Marshal(data)
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		resp.Datasets = append(resp.Datasets, checkpoint.Dataset{Name: name, Version: v, Data: raw})
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) handleCodeStatus(w http.ResponseWriter, r *http.Request, dev sqldb.Device) {
+	id := r.PathValue("id")
+	if id == "" || len(id) > checkpoint.MaxIDLen {
+		s.metrics.add(cntBadRequest, 1)
+		writeError(w, http.StatusBadRequest, "bad_code_id", "码编号无效 / invalid code id")
+		return
+	}
+	st, err := s.codeStatus(r.Context(), id)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (s *Server) codeStatus(ctx context.Context, id string) (checkpoint.CodeStatus, error) {
+	st := checkpoint.CodeStatus{CodeID: id}
+	c, err := s.db.Code(ctx, id)
+	if errors.Is(err, sqldb.ErrNotFound) {
+		return st, nil
+	}
+	if err != nil {
+		return st, err
+	}
+	st.Known, st.Revoked = true, c.Revoked
+	p, err := s.db.Person(ctx, c.PersonID)
+	if err != nil && !errors.Is(err, sqldb.ErrNotFound) {
+		return st, err
+	}
+	st.Status, st.Reason, st.UpdatedAt = p.Status, p.Reason, p.UpdatedAt
+	if c.RevokedAt.After(st.UpdatedAt) {
+		st.UpdatedAt = c.RevokedAt
+	}
+	return st, nil
+}
+
+// ImportIssuingKey adds an issuing key made elsewhere (`hq keygen` writes issuer.key files) to
+// the keys HQ issues with and publishes. A key whose kid HQ already holds is left as it is.
+func (s *Server) ImportIssuingKey(ctx context.Context, ik checkpoint.IssuerKey) error {
+	keys, err := s.db.Keys(ctx)
+	if err != nil {
+		return fmt.Errorf("hq: import key: %w", err)
+	}
+	for _, k := range keys {
+		if k.ID == ik.KID {
+			return nil
+		}
+	}
+	tk := ik.TrustedKey()
+	err = s.db.AddKey(ctx, sqldb.Key{ID: ik.KID, Private: base64.StdEncoding.EncodeToString(ik.PrivateKey),
+		Public: base64.StdEncoding.EncodeToString(tk.PublicKey), NotBefore: ik.NotBefore, NotAfter: ik.NotAfter, CreatedAt: s.now()})
+	if err != nil {
+		return fmt.Errorf("hq: import key: %w", err)
+	}
+	return nil
+}

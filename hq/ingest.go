@@ -1,0 +1,291 @@
+package hq
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+
+	checkpoint "github.com/yongji-county/checkpoint"
+	"github.com/yongji-county/checkpoint/hq/sqldb"
+)
+
+// snapshot is the site tree and the staff roster at one pair of dataset versions. It is
+// shared read-only; a batch that adds sites or staff layers its own overlay on top.
+type snapshot struct {
+	sitesVer, staffVer int64
+	parent             map[string]string // site id → parent id ("" for a root)
+	sites              []checkpoint.Site
+	staff              map[string]checkpoint.Staff
+	staffList          []checkpoint.Staff
+}
+
+type snapshotCache struct {
+	mu  sync.Mutex
+	cur *snapshot
+}
+
+// snapshot returns the tree and roster at the current versions, reloading when they changed.
+func (s *Server) snapshot(ctx context.Context, vers map[string]int64) (*snapshot, error) {
+	sv, tv := vers[checkpoint.DatasetSites], vers[checkpoint.DatasetStaff]
+	s.snap.mu.Lock()
+	defer s.snap.mu.Unlock()
+	if c := s.snap.cur; c != nil && c.sitesVer == sv && c.staffVer == tv {
+		return c, nil
+	}
+	sites, err := s.db.Sites(ctx)
+	if err != nil {
+		return nil, err
+	}
+	staff, err := s.db.AllStaff(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n := &snapshot{sitesVer: sv, staffVer: tv, parent: make(map[string]string, len(sites)), sites: sites,
+		staff: make(map[string]checkpoint.Staff, len(staff)), staffList: staff}
+	for _, x := range sites {
+		n.parent[x.ID] = x.ParentID
+	}
+	for _, x := range staff {
+		n.staff[x.ID] = x
+	}
+	s.snap.cur = n
+	return n, nil
+}
+
+// maxDepth bounds walks up the site tree (and so any cycle a bad edit might have made).
+const maxDepth = 64
+
+// under reports whether site x exists and is root or lies below root, through parent.
+func under(parent func(string) (string, bool), x, root string) bool {
+	for i := 0; i < maxDepth; i++ {
+		p, ok := parent(x)
+		if !ok {
+			return false
+		}
+		if x == root {
+			return true
+		}
+		if p == "" {
+			return false
+		}
+		x = p
+	}
+	return false
+}
+
+// subtree returns root's site and every site below it, in id order.
+func (sn *snapshot) subtree(root string) []checkpoint.Site {
+	out := []checkpoint.Site{}
+	for _, x := range sn.sites {
+		if under(sn.parentOf, x.ID, root) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func (sn *snapshot) parentOf(id string) (string, bool) {
+	p, ok := sn.parent[id]
+	return p, ok
+}
+
+// batchView is a snapshot plus the sites and staff that earlier records of the same batch
+// add, so that a supervisor may add a sub-site and its staff in one push.
+type batchView struct {
+	sn     *snapshot
+	parent map[string]string
+	staff  map[string]checkpoint.Staff
+}
+
+func (v *batchView) parentOf(id string) (string, bool) {
+	if p, ok := v.parent[id]; ok {
+		return p, true
+	}
+	return v.sn.parentOf(id)
+}
+
+func (v *batchView) staffOf(id string) (checkpoint.Staff, bool) {
+	if st, ok := v.staff[id]; ok {
+		return st, true
+	}
+	st, ok := v.sn.staff[id]
+	return st, ok
+}
+
+// rejection is why one record is refused.
+type rejection struct{ code, msg string }
+
+func (r *rejection) result(id string) checkpoint.RecordResult {
+	return checkpoint.RecordResult{ID: id, Status: checkpoint.ResultRejected, Error: r.code, Message: r.msg}
+}
+
+func reject(code, msg string) *rejection { return &rejection{code, msg} }
+
+// authorize decides whether device dev may hand in rec; it extends v with sites and staff the
+// record adds.
+func authorize(dev sqldb.Device, v *batchView, rec checkpoint.Record) *rejection {
+	if err := rec.Validate(); err != nil {
+		return reject("invalid_record", "记录格式无效 / invalid record: "+strings.TrimPrefix(err.Error(), "invalid record: "))
+	}
+	if rec.DeviceID != dev.ID {
+		return reject("device_mismatch", "记录不是本设备产生的 / record's device_id is not this device")
+	}
+	if !under(v.parentOf, rec.SiteID, dev.SiteID) {
+		return reject("site_not_allowed", "本设备无权提交该站点的记录 / this device may not act for that site")
+	}
+	var st checkpoint.Staff
+	if rec.StaffID == "" {
+		if rec.Kind != checkpoint.KindStaffEvent {
+			return reject("staff_required", "记录缺少工作人员 / record has no staff_id")
+		}
+	} else {
+		var ok bool
+		st, ok = v.staffOf(rec.StaffID)
+		if !ok || !under(v.parentOf, st.SiteID, dev.SiteID) {
+			return reject("staff_not_allowed", "该工作人员不属于本设备的站点 / staff not on this device's roster")
+		}
+	}
+	switch rec.Kind {
+	case checkpoint.KindSiteEdit:
+		if st.Role != checkpoint.RoleSupervisor {
+			return reject("not_supervisor", "只有站点管理员可以编辑站点 / only a supervisor may edit sites")
+		}
+		var e checkpoint.SiteEdit
+		if err := json.Unmarshal(rec.Body, &e); err != nil {
+			return reject("invalid_body", "站点记录内容无效 / site_edit body invalid")
+		}
+		if err := e.Site.Validate(); err != nil {
+			return reject("invalid_site", "站点信息不完整或无效 / "+err.Error())
+		}
+		site := e.Site
+		curParent, exists := v.parentOf(site.ID)
+		switch {
+		case exists && !under(v.parentOf, site.ID, st.SiteID):
+			return reject("site_edit_not_allowed", "该站点不在您的管理范围内 / site is outside the supervisor's subtree")
+		case exists && site.ID == st.SiteID && site.ParentID != curParent:
+			return reject("site_edit_not_allowed", "不能移动自己所在的站点 / a supervisor cannot move their own site")
+		case site.ID != st.SiteID && (site.ParentID == "" || !under(v.parentOf, site.ParentID, st.SiteID)):
+			return reject("site_edit_not_allowed", "上级站点不在您的管理范围内 / parent site is outside the supervisor's subtree")
+		case exists && site.ParentID != curParent && under(v.parentOf, site.ParentID, site.ID):
+			return reject("site_edit_not_allowed", "不能把站点移到它自己的下级 / a site cannot move below itself")
+		}
+		v.parent[site.ID] = site.ParentID
+	case checkpoint.KindStaffAdd:
+		if st.Role != checkpoint.RoleSupervisor {
+			return reject("not_supervisor", "只有站点管理员可以添加扫码员 / only a supervisor may add staff")
+		}
+		var e checkpoint.StaffAdd
+		if err := json.Unmarshal(rec.Body, &e); err != nil {
+			return reject("invalid_body", "扫码员记录内容无效 / staff_add body invalid")
+		}
+		a := e.Staff
+		if err := a.Validate(); err != nil {
+			return reject("invalid_staff", "扫码员信息无效 / "+err.Error())
+		}
+		if a.Role != checkpoint.RoleScanner {
+			return reject("role_not_allowed", "站点管理员只能添加扫码员 / a supervisor may add scanner staff only")
+		}
+		if !strings.HasPrefix(a.PasswordHash, "$argon2id$") {
+			return reject("invalid_staff", "密码哈希格式无效 / password_hash must be an argon2id PHC string")
+		}
+		if !under(v.parentOf, a.SiteID, st.SiteID) {
+			return reject("staff_add_not_allowed", "该站点不在您的管理范围内 / staff site is outside the supervisor's subtree")
+		}
+		if old, ok := v.staffOf(a.ID); ok && !under(v.parentOf, old.SiteID, st.SiteID) {
+			return reject("staff_add_not_allowed", "该工作人员账号属于其他站点 / that staff account belongs elsewhere")
+		}
+		v.staff[a.ID] = a
+	}
+	return nil
+}
+
+// decodeBatch parses a PushRequest strictly, keeping each body's bytes exactly as sent.
+func decodeBatch(data []byte) (checkpoint.PushRequest, error) {
+	var req checkpoint.PushRequest
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return req, err
+	}
+	if dec.More() {
+		return req, errors.New("unexpected data after the JSON value")
+	}
+	return req, nil
+}
+
+func (s *Server) handleBatches(w http.ResponseWriter, r *http.Request, dev sqldb.Device) {
+	data, ok := s.readBody(w, r, checkpoint.MaxBatchBytes)
+	if !ok {
+		return
+	}
+	req, err := decodeBatch(data)
+	if err != nil {
+		s.metrics.add(cntBadRequest, 1)
+		writeError(w, http.StatusBadRequest, "bad_json", "批次不是有效的 JSON 或含有未知字段 / invalid batch JSON: "+jsonErrText(err))
+		return
+	}
+	if req.Records == nil {
+		s.metrics.add(cntBadRequest, 1)
+		writeError(w, http.StatusBadRequest, "bad_batch", "批次缺少 records / batch has no records array")
+		return
+	}
+	if len(req.Records) > checkpoint.MaxBatchRecords {
+		s.metrics.add(cntBadRequest, 1)
+		writeError(w, http.StatusBadRequest, "batch_too_long",
+			fmt.Sprintf("一批最多 %d 条记录 / at most %d records per batch", checkpoint.MaxBatchRecords, checkpoint.MaxBatchRecords))
+		return
+	}
+	ctx := r.Context()
+	vers, err := s.db.Versions(ctx)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	sn, err := s.snapshot(ctx, vers)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	view := &batchView{sn: sn, parent: map[string]string{}, staff: map[string]checkpoint.Staff{}}
+	results := make([]checkpoint.RecordResult, len(req.Records))
+	accepted := make([]checkpoint.Record, 0, len(req.Records))
+	idx := make([]int, 0, len(req.Records))
+	var rejected int64
+	for i, rec := range req.Records {
+		if rj := authorize(dev, view, rec); rj != nil {
+			results[i] = rj.result(rec.ID)
+			rejected++
+			continue
+		}
+		accepted = append(accepted, rec)
+		idx = append(idx, i)
+	}
+	outs, err := s.db.Ingest(ctx, accepted, s.now())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	var conflicts int64
+	for j, st := range outs {
+		i := idx[j]
+		results[i] = checkpoint.RecordResult{ID: req.Records[i].ID, Status: st}
+		if st == checkpoint.ResultConflict {
+			conflicts++
+			results[i].Error = "conflict"
+			results[i].Message = "总部已有同一编号但内容不同的记录 / HQ holds a different record under this id"
+		}
+	}
+	s.metrics.add(cntRecordRejected, rejected)
+	s.metrics.add(cntConflict, conflicts)
+	if rejected > 0 || conflicts > 0 {
+		s.log.Info("hq: batch had refused records", slog.String("device", dev.ID),
+			slog.Int("records", len(req.Records)), slog.Int64("rejected", rejected), slog.Int64("conflicts", conflicts))
+	}
+	writeJSON(w, http.StatusOK, checkpoint.PushResponse{Results: results})
+}

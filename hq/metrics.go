@@ -1,0 +1,154 @@
+package hq
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	checkpoint "github.com/yongji-county/checkpoint"
+	"github.com/yongji-county/checkpoint/hq/sqldb"
+)
+
+// Counter names. Request-level rejections all start with "req_".
+const (
+	cntNoCredential   = "req_no_credential"     // device call without a credential
+	cntForged         = "req_forged_credential" // unknown device or wrong secret
+	cntAdminDenied    = "req_admin_denied"      // admin call with a missing or wrong token
+	cntEnrollFailed   = "req_enroll_failed"     // unknown, used or expired enrollment code
+	cntRateLimited    = "req_rate_limited"
+	cntTooLarge       = "req_too_large"
+	cntBadRequest     = "req_bad_request"
+	cntRecordRejected = "records_rejected"
+	cntConflict       = "records_conflict"
+)
+
+// metrics counts in memory; the server flushes the counts to the database every few seconds
+// so that `hq stats` sees them.
+type metrics struct {
+	mu sync.Mutex
+	m  map[string]int64
+}
+
+func newMetrics() *metrics { return &metrics{m: map[string]int64{}} }
+
+func (m *metrics) add(name string, n int64) {
+	if n == 0 {
+		return
+	}
+	m.mu.Lock()
+	m.m[name] += n
+	m.mu.Unlock()
+}
+
+func (m *metrics) take() map[string]int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.m) == 0 {
+		return nil
+	}
+	d := m.m
+	m.m = map[string]int64{}
+	return d
+}
+
+func (m *metrics) giveBack(d map[string]int64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k, v := range d {
+		m.m[k] += v
+	}
+}
+
+// Stats is what `hq stats` prints and GET /api/v1/admin/metrics answers: records held per
+// kind, and the rejection counters.
+type Stats struct {
+	Checks           int64            `json:"checks"`
+	Registrations    int64            `json:"registrations"`
+	SiteEdits        int64            `json:"site_edits"`
+	StaffAdds        int64            `json:"staff_adds"`
+	StaffEvents      int64            `json:"staff_events"`
+	Rejected         int64            `json:"rejected"`          // records rejected
+	Conflicts        int64            `json:"conflicts"`         // records refused as conflicts
+	RejectedRequests int64            `json:"rejected_requests"` // whole requests refused (auth, size, syntax, rate)
+	Counters         map[string]int64 `json:"counters"`
+}
+
+// ReadStats reads the statistics from db.
+func ReadStats(ctx context.Context, db *sqldb.DB) (Stats, error) {
+	counts, err := db.CountRecords(ctx)
+	if err != nil {
+		return Stats{}, fmt.Errorf("hq: stats: %w", err)
+	}
+	cs, err := db.Counters(ctx)
+	if err != nil {
+		return Stats{}, fmt.Errorf("hq: stats: %w", err)
+	}
+	st := Stats{
+		Checks:        counts[checkpoint.KindCheck],
+		Registrations: counts[checkpoint.KindRegistration],
+		SiteEdits:     counts[checkpoint.KindSiteEdit],
+		StaffAdds:     counts[checkpoint.KindStaffAdd],
+		StaffEvents:   counts[checkpoint.KindStaffEvent],
+		Rejected:      cs[cntRecordRejected],
+		Conflicts:     cs[cntConflict],
+		Counters:      cs,
+	}
+	for k, v := range cs {
+		if len(k) > 4 && k[:4] == "req_" {
+			st.RejectedRequests += v
+		}
+	}
+	return st, nil
+}
+
+// limiter is a per-key token bucket.
+type limiter struct {
+	mu    sync.Mutex
+	rate  float64
+	burst float64
+	now   func() time.Time
+	b     map[string]*bucket
+}
+
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+func newLimiter(rate float64, burst int, now func() time.Time) *limiter {
+	return &limiter{rate: rate, burst: float64(burst), now: now, b: map[string]*bucket{}}
+}
+
+// allow takes a token for key; when none is left it returns false and how long until one is.
+func (l *limiter) allow(key string) (bool, time.Duration) {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.b[key]
+	if b == nil {
+		if len(l.b) > 100_000 {
+			l.prune(now)
+		}
+		b = &bucket{tokens: l.burst, last: now}
+		l.b[key] = b
+	}
+	b.tokens = math.Min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
+	b.last = now
+	if b.tokens >= 1 {
+		b.tokens--
+		return true, 0
+	}
+	wait := time.Duration((1 - b.tokens) / l.rate * float64(time.Second))
+	return false, wait
+}
+
+// prune drops buckets that have refilled, which keeps the map bounded under a flood of keys.
+func (l *limiter) prune(now time.Time) {
+	for k, b := range l.b {
+		if b.tokens+now.Sub(b.last).Seconds()*l.rate >= l.burst {
+			delete(l.b, k)
+		}
+	}
+}

@@ -1,0 +1,212 @@
+// Package hq is the headquarters server: the REST API under /api/v1/ that kiosks enroll with,
+// push record batches to and pull configuration from, and the admin API the HQ operator uses
+// (risk areas, people's code status, sites, staff, enrollment codes, issuing keys). Storage is
+// package hq/sqldb (SQLite or PostgreSQL). The package is small enough for the kiosk to embed
+// an HQ in-process for demos (see StartDemo).
+package hq
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/yongji-county/checkpoint/hq/sqldb"
+)
+
+// Config holds what a Server depends on.
+type Config struct {
+	// DSN opens the database: "sqlite:PATH" or "postgres://…". Ignored when DB is set.
+	DSN string
+	// DB is an already open database; the Server does not close it.
+	DB *sqldb.DB
+	// AdminToken guards /api/v1/admin/ and POST /api/v1/codes. Empty disables those endpoints.
+	AdminToken string
+	// Logger receives request and lifecycle logs (never personal data). Nil: discard.
+	Logger *slog.Logger
+	// Now is the clock. Nil: time.Now.
+	Now func() time.Time
+	// DeviceRate and DeviceBurst size each device's token bucket (requests per second and
+	// burst). Zero: 10/s and 40.
+	DeviceRate  float64
+	DeviceBurst int
+	// EnrollCodeTTL is how long an enrollment code stays usable. Zero: 24 hours.
+	EnrollCodeTTL time.Duration
+}
+
+// Server is an HQ instance: the HTTP handler over its database.
+type Server struct {
+	db         *sqldb.DB
+	ownDB      bool
+	log        *slog.Logger
+	now        func() time.Time
+	adminToken string
+	enrollTTL  time.Duration
+	limiter    *limiter
+	metrics    *metrics
+	snap       snapshotCache
+	handler    http.Handler
+	routes     []string
+
+	closeOnce sync.Once
+	stop      chan struct{}
+	flushDone chan struct{}
+}
+
+// New opens the database (running migrations), makes sure HQ's own keys exist, and returns a
+// Server ready to serve. Close releases it.
+func New(cfg Config) (*Server, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s := &Server{
+		db:         cfg.DB,
+		log:        cfg.Logger,
+		now:        cfg.Now,
+		adminToken: cfg.AdminToken,
+		enrollTTL:  cfg.EnrollCodeTTL,
+		metrics:    newMetrics(),
+		stop:       make(chan struct{}),
+		flushDone:  make(chan struct{}),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.enrollTTL == 0 {
+		s.enrollTTL = 24 * time.Hour
+	}
+	rate, burst := cfg.DeviceRate, cfg.DeviceBurst
+	if rate <= 0 {
+		rate = 10
+	}
+	if burst <= 0 {
+		burst = 40
+	}
+	s.limiter = newLimiter(rate, burst, s.now)
+	if s.db == nil {
+		dsn := cfg.DSN
+		if dsn == "" {
+			return nil, errors.New("hq: new: no DSN")
+		}
+		db, err := sqldb.Open(ctx, dsn)
+		if err != nil {
+			return nil, fmt.Errorf("hq: new: %w", err)
+		}
+		s.db, s.ownDB = db, true
+	}
+	if err := s.ensureSecrets(ctx); err != nil {
+		s.closeDB()
+		return nil, fmt.Errorf("hq: new: %w", err)
+	}
+	s.handler = s.buildRoutes()
+	// The flusher ends when Close closes s.stop.
+	go s.flushLoop()
+	return s, nil
+}
+
+// DB returns the server's database.
+func (s *Server) DB() *sqldb.DB { return s.db }
+
+// Handler returns the HTTP handler for the whole API.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Routes returns the registered route patterns ("POST /api/v1/batches"…), for the test that
+// keeps docs/api/openapi.yaml in step.
+func (s *Server) Routes() []string { return append([]string(nil), s.routes...) }
+
+// ListenAndServe listens on addr and serves until ctx is cancelled.
+func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("hq: listen: %w", err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve serves on ln until ctx is cancelled, then shuts down gracefully (in-flight requests
+// get up to 10 seconds). It returns nil after a shutdown caused by ctx.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	s.log.Info("hq: serving", slog.String("addr", ln.Addr().String()), slog.String("db", s.db.Backend()))
+	select {
+	case err := <-errc:
+		return fmt.Errorf("hq: serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	<-errc
+	s.flush()
+	s.log.Info("hq: stopped")
+	if err != nil {
+		return fmt.Errorf("hq: shutdown: %w", err)
+	}
+	return nil
+}
+
+// Close stops background work, saves the counters and closes the database if the Server
+// opened it.
+func (s *Server) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		close(s.stop)
+		<-s.flushDone
+		s.flush()
+		err = s.closeDB()
+	})
+	return err
+}
+
+func (s *Server) closeDB() error {
+	if s.ownDB {
+		if err := s.db.Close(); err != nil {
+			return fmt.Errorf("hq: close: %w", err)
+		}
+	}
+	return nil
+}
+
+func (s *Server) flushLoop() {
+	defer close(s.flushDone)
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.flush()
+		}
+	}
+}
+
+// flush moves the in-memory counters to the database.
+func (s *Server) flush() {
+	d := s.metrics.take()
+	if len(d) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.db.AddCounters(ctx, d); err != nil {
+		s.metrics.giveBack(d)
+		s.log.Warn("hq: saving counters failed", slog.Any("err", err))
+	}
+}

@@ -1,0 +1,223 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	checkpoint "github.com/yongji-county/checkpoint"
+)
+
+// Key is an Ed25519 issuing key. Private holds the base64 private key (seed or full key, as the
+// issuer encodes it); Public the base64 public key.
+type Key struct {
+	ID        string
+	Private   string
+	Public    string
+	NotBefore time.Time
+	NotAfter  time.Time
+	RetiredAt time.Time // zero while the key may issue
+	CreatedAt time.Time
+}
+
+// AddKey stores a new issuing key and bumps the trust version.
+func (d *DB) AddKey(ctx context.Context, k Key) error {
+	return d.tx(ctx, "add key", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, d.q(`INSERT INTO issuing_keys (id, private_key, public_key, not_before, not_after, retired_at, created_at) VALUES (?,?,?,?,?,?,?)`),
+			k.ID, k.Private, k.Public, ftime(k.NotBefore), ftime(k.NotAfter), ftime(k.RetiredAt), ftime(k.CreatedAt))
+		if err != nil {
+			return err
+		}
+		return d.bump(ctx, tx, checkpoint.DatasetTrust)
+	})
+}
+
+// Keys returns every issuing key, oldest first.
+func (d *DB) Keys(ctx context.Context) ([]Key, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT id, private_key, public_key, not_before, not_after, retired_at, created_at FROM issuing_keys ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: keys: %w", err)
+	}
+	defer rows.Close()
+	var out []Key
+	for rows.Next() {
+		var k Key
+		var nb, na, ra, ca string
+		if err := rows.Scan(&k.ID, &k.Private, &k.Public, &nb, &na, &ra, &ca); err != nil {
+			return nil, fmt.Errorf("sqldb: keys: %w", err)
+		}
+		k.NotBefore, k.NotAfter, k.RetiredAt, k.CreatedAt = ptime(nb), ptime(na), ptime(ra), ptime(ca)
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqldb: keys: %w", err)
+	}
+	return out, nil
+}
+
+// RetireKey marks a key retired at the given time and bumps the trust version.
+func (d *DB) RetireKey(ctx context.Context, id string, at time.Time) error {
+	return d.tx(ctx, "retire key", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, d.q(`UPDATE issuing_keys SET retired_at = ? WHERE id = ? AND retired_at = ''`), ftime(at), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("key %q: %w", id, ErrNotFound)
+		}
+		return d.bump(ctx, tx, checkpoint.DatasetTrust)
+	})
+}
+
+// Person is someone HQ issues codes to. HQ keeps the name, the masked ID and a keyed hash of
+// the full ID number, not the number itself.
+type Person struct {
+	ID        string
+	Name      string
+	IDMasked  string
+	IDHash    string
+	Household string
+	Status    string // green, yellow, red
+	Reason    string
+	UpdatedAt time.Time
+}
+
+// PutPerson creates a person or, for an existing id, updates name and status.
+func (d *DB) PutPerson(ctx context.Context, p Person) error {
+	return d.tx(ctx, "put person", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, d.q(`INSERT INTO people (id, name, id_masked, id_hash, household, status, reason, updated_at) VALUES (?,?,?,?,?,?,?,?)
+			ON CONFLICT (id) DO UPDATE SET name = excluded.name, id_masked = excluded.id_masked, id_hash = excluded.id_hash,
+			household = excluded.household, status = excluded.status, reason = excluded.reason, updated_at = excluded.updated_at`),
+			p.ID, p.Name, p.IDMasked, p.IDHash, p.Household, p.Status, p.Reason, ftime(p.UpdatedAt))
+		return err
+	})
+}
+
+func (d *DB) personWhere(ctx context.Context, where string, arg any) (Person, error) {
+	var p Person
+	var upd string
+	err := d.db.QueryRowContext(ctx, d.q(`SELECT id, name, id_masked, id_hash, household, status, reason, updated_at FROM people WHERE `+where), arg).
+		Scan(&p.ID, &p.Name, &p.IDMasked, &p.IDHash, &p.Household, &p.Status, &p.Reason, &upd)
+	if err == sql.ErrNoRows {
+		return p, fmt.Errorf("sqldb: person: %w", ErrNotFound)
+	}
+	if err != nil {
+		return p, fmt.Errorf("sqldb: person: %w", err)
+	}
+	p.UpdatedAt = ptime(upd)
+	return p, nil
+}
+
+// Person returns a person by id.
+func (d *DB) Person(ctx context.Context, id string) (Person, error) {
+	return d.personWhere(ctx, `id = ?`, id)
+}
+
+// PersonByIDHash returns a person by the keyed hash of their ID number.
+func (d *DB) PersonByIDHash(ctx context.Context, h string) (Person, error) {
+	return d.personWhere(ctx, `id_hash = ? ORDER BY id`, h)
+}
+
+// SetPersonStatus changes a person's colour and reason. Their unexpired codes that carry another
+// colour are revoked (so an offline kiosk stops accepting them after its next sync), and the
+// revocations version is bumped when any were. It returns how many codes were revoked.
+func (d *DB) SetPersonStatus(ctx context.Context, personID, status, reason string, at time.Time) (int64, error) {
+	var n int64
+	err := d.tx(ctx, "set person status", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, d.q(`UPDATE people SET status = ?, reason = ?, updated_at = ? WHERE id = ?`), status, reason, ftime(at), personID)
+		if err != nil {
+			return err
+		}
+		if c, _ := res.RowsAffected(); c == 0 {
+			return fmt.Errorf("person: %w", ErrNotFound)
+		}
+		res, err = tx.ExecContext(ctx, d.q(`UPDATE codes SET revoked = 1, revoked_at = ? WHERE person_id = ? AND revoked = 0 AND status <> ? AND expires_at > ?`),
+			ftime(at), personID, status, ftime(at))
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		if n > 0 {
+			return d.bump(ctx, tx, checkpoint.DatasetRevocations)
+		}
+		return nil
+	})
+	return n, err
+}
+
+// Code is one issued health code.
+type Code struct {
+	ID        string
+	PersonID  string
+	Kind      string
+	KeyID     string
+	Status    string
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+	Revoked   bool
+	RevokedAt time.Time
+}
+
+// AddCode records an issued code.
+func (d *DB) AddCode(ctx context.Context, c Code) error {
+	return d.tx(ctx, "add code", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, d.q(`INSERT INTO codes (id, person_id, kind, key_id, status, issued_at, expires_at, revoked, revoked_at) VALUES (?,?,?,?,?,?,?,0,'')`),
+			c.ID, c.PersonID, c.Kind, c.KeyID, c.Status, ftime(c.IssuedAt), ftime(c.ExpiresAt))
+		return err
+	})
+}
+
+// Code returns an issued code.
+func (d *DB) Code(ctx context.Context, id string) (Code, error) {
+	var c Code
+	var ia, ea, ra string
+	var rev int
+	err := d.db.QueryRowContext(ctx, d.q(`SELECT id, person_id, kind, key_id, status, issued_at, expires_at, revoked, revoked_at FROM codes WHERE id = ?`), id).
+		Scan(&c.ID, &c.PersonID, &c.Kind, &c.KeyID, &c.Status, &ia, &ea, &rev, &ra)
+	if err == sql.ErrNoRows {
+		return c, fmt.Errorf("sqldb: code: %w", ErrNotFound)
+	}
+	if err != nil {
+		return c, fmt.Errorf("sqldb: code: %w", err)
+	}
+	c.IssuedAt, c.ExpiresAt, c.RevokedAt, c.Revoked = ptime(ia), ptime(ea), ptime(ra), rev != 0
+	return c, nil
+}
+
+// RevokeCode revokes a code and bumps the revocations version.
+func (d *DB) RevokeCode(ctx context.Context, id string, at time.Time) error {
+	return d.tx(ctx, "revoke code", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, d.q(`UPDATE codes SET revoked = 1, revoked_at = ? WHERE id = ? AND revoked = 0`), ftime(at), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			var x int
+			if err := tx.QueryRowContext(ctx, d.q(`SELECT revoked FROM codes WHERE id = ?`), id).Scan(&x); err == sql.ErrNoRows {
+				return fmt.Errorf("code %q: %w", id, ErrNotFound)
+			}
+			return nil // already revoked
+		}
+		return d.bump(ctx, tx, checkpoint.DatasetRevocations)
+	})
+}
+
+// Revoked returns the ids of revoked codes that have not yet expired at now (an expired code
+// fails verification anyway, so the list stays short).
+func (d *DB) Revoked(ctx context.Context, now time.Time) ([]string, error) {
+	rows, err := d.db.QueryContext(ctx, d.q(`SELECT id FROM codes WHERE revoked = 1 AND expires_at > ? ORDER BY id`), ftime(now))
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: revoked: %w", err)
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("sqldb: revoked: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,341 @@
+package sqldb
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/base32"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	checkpoint "github.com/yongji-county/checkpoint"
+)
+
+const siteCols = `id, parent_id, name, address, contact, phone, division, remarks, active, updated_at`
+
+func (d *DB) upsertSite(ctx context.Context, tx *sql.Tx, s checkpoint.Site, onlyNewer bool) error {
+	q := `INSERT INTO sites (` + siteCols + `) VALUES (?,?,?,?,?,?,?,?,?,?)
+		ON CONFLICT (id) DO UPDATE SET parent_id = excluded.parent_id, name = excluded.name,
+		address = excluded.address, contact = excluded.contact, phone = excluded.phone,
+		division = excluded.division, remarks = excluded.remarks, active = excluded.active,
+		updated_at = excluded.updated_at`
+	if onlyNewer {
+		q += ` WHERE sites.updated_at <= excluded.updated_at`
+	}
+	_, err := tx.ExecContext(ctx, d.q(q), s.ID, s.ParentID, s.Name, s.Address, s.Contact, s.Phone,
+		s.Division, s.Remarks, b2i(s.Active), ftime(s.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("upsert site: %w", err)
+	}
+	return nil
+}
+
+// PutSite creates or replaces a site (an operator's edit) and bumps the sites version.
+func (d *DB) PutSite(ctx context.Context, s checkpoint.Site) error {
+	return d.tx(ctx, "put site", func(tx *sql.Tx) error {
+		if err := d.upsertSite(ctx, tx, s, false); err != nil {
+			return err
+		}
+		return d.bump(ctx, tx, checkpoint.DatasetSites)
+	})
+}
+
+func scanSites(rows *sql.Rows) ([]checkpoint.Site, error) {
+	defer rows.Close()
+	var out []checkpoint.Site
+	for rows.Next() {
+		var s checkpoint.Site
+		var active int
+		var upd string
+		if err := rows.Scan(&s.ID, &s.ParentID, &s.Name, &s.Address, &s.Contact, &s.Phone, &s.Division,
+			&s.Remarks, &active, &upd); err != nil {
+			return nil, err
+		}
+		s.Active = active != 0
+		s.UpdatedAt = ptime(upd)
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// Sites returns every site, ordered by id.
+func (d *DB) Sites(ctx context.Context) ([]checkpoint.Site, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT `+siteCols+` FROM sites ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: sites: %w", err)
+	}
+	s, err := scanSites(rows)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: sites: %w", err)
+	}
+	return s, nil
+}
+
+// Site returns one site.
+func (d *DB) Site(ctx context.Context, id string) (checkpoint.Site, error) {
+	rows, err := d.db.QueryContext(ctx, d.q(`SELECT `+siteCols+` FROM sites WHERE id = ?`), id)
+	if err != nil {
+		return checkpoint.Site{}, fmt.Errorf("sqldb: site: %w", err)
+	}
+	s, err := scanSites(rows)
+	if err != nil {
+		return checkpoint.Site{}, fmt.Errorf("sqldb: site: %w", err)
+	}
+	if len(s) == 0 {
+		return checkpoint.Site{}, fmt.Errorf("sqldb: site %q: %w", id, ErrNotFound)
+	}
+	return s[0], nil
+}
+
+const staffCols = `id, phone_hash, phone_masked, name_masked, role, site_id, password_hash, active, updated_at`
+
+func (d *DB) upsertStaff(ctx context.Context, tx *sql.Tx, s checkpoint.Staff, onlyNewer bool) error {
+	q := `INSERT INTO staff (` + staffCols + `) VALUES (?,?,?,?,?,?,?,?,?)
+		ON CONFLICT (id) DO UPDATE SET phone_hash = excluded.phone_hash, phone_masked = excluded.phone_masked,
+		name_masked = excluded.name_masked, role = excluded.role, site_id = excluded.site_id,
+		password_hash = excluded.password_hash, active = excluded.active, updated_at = excluded.updated_at`
+	if onlyNewer {
+		q += ` WHERE staff.updated_at <= excluded.updated_at`
+	}
+	_, err := tx.ExecContext(ctx, d.q(q), s.ID, s.PhoneHash, s.PhoneMasked, s.NameMasked, string(s.Role),
+		s.SiteID, s.PasswordHash, b2i(s.Active), ftime(s.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("upsert staff: %w", err)
+	}
+	return nil
+}
+
+// PutStaff creates or replaces a staff account and bumps the staff version.
+func (d *DB) PutStaff(ctx context.Context, s checkpoint.Staff) error {
+	return d.tx(ctx, "put staff", func(tx *sql.Tx) error {
+		if err := d.upsertStaff(ctx, tx, s, false); err != nil {
+			return err
+		}
+		return d.bump(ctx, tx, checkpoint.DatasetStaff)
+	})
+}
+
+// AllStaff returns every staff account, ordered by id.
+func (d *DB) AllStaff(ctx context.Context) ([]checkpoint.Staff, error) {
+	return d.staffWhere(ctx, "", nil)
+}
+
+// StaffByPhoneHash returns the accounts with the given phone hash.
+func (d *DB) StaffByPhoneHash(ctx context.Context, h string) ([]checkpoint.Staff, error) {
+	return d.staffWhere(ctx, ` WHERE phone_hash = ?`, []any{h})
+}
+
+func (d *DB) staffWhere(ctx context.Context, where string, args []any) ([]checkpoint.Staff, error) {
+	rows, err := d.db.QueryContext(ctx, d.q(`SELECT `+staffCols+` FROM staff`+where+` ORDER BY id`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: staff: %w", err)
+	}
+	defer rows.Close()
+	var out []checkpoint.Staff
+	for rows.Next() {
+		var s checkpoint.Staff
+		var role, upd string
+		var active int
+		if err := rows.Scan(&s.ID, &s.PhoneHash, &s.PhoneMasked, &s.NameMasked, &role, &s.SiteID,
+			&s.PasswordHash, &active, &upd); err != nil {
+			return nil, fmt.Errorf("sqldb: staff: %w", err)
+		}
+		s.Role = checkpoint.Role(role)
+		s.Active = active != 0
+		s.UpdatedAt = ptime(upd)
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqldb: staff: %w", err)
+	}
+	return out, nil
+}
+
+// Device is an enrolled kiosk.
+type Device struct {
+	ID         string
+	Name       string
+	SiteID     string
+	SecretHash string // hex SHA-256 of the secret
+	CreatedAt  time.Time
+	Revoked    bool
+}
+
+// Errors from enrollment.
+var (
+	ErrBadCode = errors.New("sqldb: enrollment code unknown, used or expired")
+)
+
+// enrollAlphabet is Crockford-like base32 without look-alikes, for codes typed by hand.
+var enrollEnc = base32.NewEncoding("ABCDEFGHJKLMNPQRSTUVWXYZ23456789").WithPadding(base32.NoPadding)
+
+func hashSecret(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+// normCode canonicalises an enrollment code as typed: case, spaces and dashes do not matter.
+func normCode(c string) string {
+	c = strings.ToUpper(c)
+	c = strings.NewReplacer("-", "", " ", "", "\t", "").Replace(c)
+	return c
+}
+
+// CreateEnrollCode makes a one-time enrollment code for siteID, valid for ttl, and returns it
+// as XXXX-XXXX-XXXX-XXXX (80 random bits). HQ stores only its hash.
+func (d *DB) CreateEnrollCode(ctx context.Context, siteID string, ttl time.Duration, now time.Time) (string, error) {
+	if _, err := d.Site(ctx, siteID); err != nil {
+		return "", fmt.Errorf("sqldb: create enroll code: %w", err)
+	}
+	b := make([]byte, 10)
+	rand.Read(b)
+	raw := enrollEnc.EncodeToString(b) // 16 characters
+	code := raw[0:4] + "-" + raw[4:8] + "-" + raw[8:12] + "-" + raw[12:16]
+	err := d.tx(ctx, "create enroll code", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, d.q(`INSERT INTO enroll_codes (code_hash, site_id, created_at, expires_at, used_at, device_id) VALUES (?,?,?,?,'','')`),
+			hashSecret(normCode(code)), siteID, ftime(now), ftime(now.Add(ttl)))
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return code, nil
+}
+
+// Enroll spends a one-time code and creates a device with a fresh secret. The secret is in the
+// answer only; HQ keeps its hash.
+func (d *DB) Enroll(ctx context.Context, code, name string, now time.Time) (checkpoint.EnrollResponse, error) {
+	var resp checkpoint.EnrollResponse
+	ch := hashSecret(normCode(code))
+	err := d.tx(ctx, "enroll", func(tx *sql.Tx) error {
+		var site, exp, used string
+		err := tx.QueryRowContext(ctx, d.q(`SELECT site_id, expires_at, used_at FROM enroll_codes WHERE code_hash = ?`), ch).Scan(&site, &exp, &used)
+		if err == sql.ErrNoRows || (err == nil && (used != "" || exp <= ftime(now))) {
+			return ErrBadCode
+		}
+		if err != nil {
+			return err
+		}
+		id, err := uuid.NewV7()
+		if err != nil {
+			return err
+		}
+		sec := make([]byte, 32)
+		rand.Read(sec)
+		resp = checkpoint.EnrollResponse{DeviceID: "dev-" + id.String(), Secret: base64.RawURLEncoding.EncodeToString(sec), SiteID: site}
+		// The used_at = '' guard makes two racing enrollments with one code spend it once.
+		res, err := tx.ExecContext(ctx, d.q(`UPDATE enroll_codes SET used_at = ?, device_id = ? WHERE code_hash = ? AND used_at = ''`),
+			ftime(now), resp.DeviceID, ch)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return ErrBadCode
+		}
+		_, err = tx.ExecContext(ctx, d.q(`INSERT INTO devices (id, name, site_id, secret_hash, created_at, revoked) VALUES (?,?,?,?,?,0)`),
+			resp.DeviceID, name, site, hashSecret(resp.Secret), ftime(now))
+		return err
+	})
+	return resp, err
+}
+
+// Device returns an enrolled device.
+func (d *DB) Device(ctx context.Context, id string) (Device, error) {
+	var dv Device
+	var created string
+	var revoked int
+	err := d.db.QueryRowContext(ctx, d.q(`SELECT id, name, site_id, secret_hash, created_at, revoked FROM devices WHERE id = ?`), id).
+		Scan(&dv.ID, &dv.Name, &dv.SiteID, &dv.SecretHash, &created, &revoked)
+	if err == sql.ErrNoRows {
+		return dv, fmt.Errorf("sqldb: device: %w", ErrNotFound)
+	}
+	if err != nil {
+		return dv, fmt.Errorf("sqldb: device: %w", err)
+	}
+	dv.CreatedAt = ptime(created)
+	dv.Revoked = revoked != 0
+	return dv, nil
+}
+
+// CheckSecret reports, in constant time, whether secret is the device's.
+func (dv Device) CheckSecret(secret string) bool {
+	got := hashSecret(secret)
+	return subtle.ConstantTimeCompare([]byte(got), []byte(dv.SecretHash)) == 1 && !dv.Revoked
+}
+
+// Setting returns a named setting; ok is false when it is not set.
+func (d *DB) Setting(ctx context.Context, name string) (value string, ok bool, err error) {
+	err = d.db.QueryRowContext(ctx, d.q(`SELECT value FROM settings WHERE name = ?`), name).Scan(&value)
+	if err == sql.ErrNoRows {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("sqldb: setting %s: %w", name, err)
+	}
+	return value, true, nil
+}
+
+// SetSetting stores a named setting and bumps the versions of the named datasets with it.
+func (d *DB) SetSetting(ctx context.Context, name, value string, bump ...string) error {
+	return d.tx(ctx, "set setting "+name, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, d.q(`INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`), name, value); err != nil {
+			return err
+		}
+		return d.bump(ctx, tx, bump...)
+	})
+}
+
+// InitSetting stores a setting only if it is not set yet, and returns the value in force
+// (first writer wins when several HQ instances start at once).
+func (d *DB) InitSetting(ctx context.Context, name, value string) (string, error) {
+	if _, err := d.db.ExecContext(ctx, d.q(`INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`), name, value); err != nil {
+		return "", fmt.Errorf("sqldb: init setting %s: %w", name, err)
+	}
+	v, _, err := d.Setting(ctx, name)
+	return v, err
+}
+
+// Devices returns every enrolled device, ordered by id.
+func (d *DB) Devices(ctx context.Context) ([]Device, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT id, name, site_id, secret_hash, created_at, revoked FROM devices ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: devices: %w", err)
+	}
+	defer rows.Close()
+	var out []Device
+	for rows.Next() {
+		var dv Device
+		var created string
+		var revoked int
+		if err := rows.Scan(&dv.ID, &dv.Name, &dv.SiteID, &dv.SecretHash, &created, &revoked); err != nil {
+			return nil, fmt.Errorf("sqldb: devices: %w", err)
+		}
+		dv.CreatedAt, dv.Revoked = ptime(created), revoked != 0
+		out = append(out, dv)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqldb: devices: %w", err)
+	}
+	return out, nil
+}
+
+// RevokeDevice withdraws a device's credential (a lost or stolen kiosk).
+func (d *DB) RevokeDevice(ctx context.Context, id string) error {
+	return d.tx(ctx, "revoke device", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, d.q(`UPDATE devices SET revoked = 1 WHERE id = ?`), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("device %q: %w", id, ErrNotFound)
+		}
+		return nil
+	})
+}
