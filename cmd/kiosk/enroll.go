@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/yongji-county/checkpoint/store"
+	"github.com/yongji-county/checkpoint/sync"
+)
+
+func init() {
+	register("enroll", "enroll this kiosk with HQ using a one-time code, then pull config", runEnroll)
+}
+
+// enrollOutput is the one-line JSON confirmation "kiosk enroll" prints.
+type enrollOutput struct {
+	DeviceID string `json:"device_id"`
+	SiteID   string `json:"site_id"`
+}
+
+// runEnroll trades a one-time enrollment code for the kiosk's own credential, saves it in the
+// store under --data and pulls the configuration (trust list, roster, sites...). The code is
+// spent once HQ answers, so a failed pull afterwards does not fail the command: it is reported on
+// stderr and the next "kiosk sync" (or the kiosk window) pulls.
+func runEnroll(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("enroll", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	data := fs.String("data", "", "kiosk data directory (holds kiosk.db; created if missing)")
+	hqURL := fs.String("hq", "", "HQ base URL, e.g. https://hq.example.org")
+	code := fs.String("code", "", "one-time enrollment code from HQ (hq enroll-code)")
+	name := fs.String("name", hostname(), "device name HQ operators see")
+	timeout := fs.Duration("timeout", time.Minute, "give up after this long")
+	verbose := fs.Bool("v", false, "log each step to stderr")
+	const usage = "kiosk enroll: usage: kiosk enroll --data DIR --hq URL --code CODE [--name NAME] [--timeout DURATION]"
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 || *data == "" || *hqURL == "" || *code == "" || *timeout <= 0 {
+		fmt.Fprintln(stderr, usage)
+		return 2
+	}
+	logger := cliLogger(stderr, *verbose)
+	db, err := store.OpenDir(ctx, *data, store.Options{Logger: logger})
+	if err != nil {
+		fmt.Fprintf(stderr, "kiosk enroll: %v\n", err)
+		return 1
+	}
+	defer db.Close()
+
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	c := sync.New(db, sync.Config{Logger: logger, DeviceName: *name})
+	dev, err := c.Enroll(ctx, *hqURL, *code)
+	if err != nil {
+		fmt.Fprintf(stderr, "kiosk enroll: %s (%v)\n", sync.Explain(err), err)
+		return 1
+	}
+	json.NewEncoder(stdout).Encode(enrollOutput{DeviceID: dev.ID, SiteID: dev.SiteID})
+	if _, err := c.Pull(ctx); err != nil {
+		fmt.Fprintf(stderr, "kiosk enroll: enrolled, but the first pull failed: %s (%v); run kiosk sync\n", sync.Explain(err), err)
+	}
+	return 0
+}

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/yongji-county/checkpoint/store"
+	"github.com/yongji-county/checkpoint/sync"
+)
+
+func init() {
+	register("sync", "one full sync with HQ: push the outbox until empty, then pull config", runSync)
+}
+
+// syncOutput is the one-line JSON summary "kiosk sync" prints. Error is empty on success and
+// otherwise says what went wrong in words, Chinese first.
+type syncOutput struct {
+	Pushed      int    `json:"pushed"`
+	Pending     int    `json:"pending"`
+	Quarantined int    `json:"quarantined"`
+	Error       string `json:"error"`
+}
+
+// runSync pushes until the outbox is empty, then pulls, retrying network failures with backoff
+// until --timeout. It exits 0 only when nothing is left pending and the pull worked; quarantined
+// records (HQ refused them) do not fail the run but are counted for the supervisor.
+func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sync", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	data := fs.String("data", "", "kiosk data directory (holds kiosk.db)")
+	hqURL := fs.String("hq", "", "HQ base URL (overrides the one saved at enrollment)")
+	timeout := fs.Duration("timeout", 2*time.Minute, "give up after this long")
+	verbose := fs.Bool("v", false, "log each step to stderr")
+	const usage = "kiosk sync: usage: kiosk sync --data DIR [--timeout DURATION] [--hq URL] [-v]"
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 || *data == "" || *timeout <= 0 {
+		fmt.Fprintln(stderr, usage)
+		return 2
+	}
+	if _, err := os.Stat(filepath.Join(*data, store.FileName)); err != nil {
+		fmt.Fprintf(stderr, "kiosk sync: no kiosk database in %s (run kiosk enroll first)\n", *data)
+		return 1
+	}
+	logger := cliLogger(stderr, *verbose)
+	db, err := store.OpenDir(ctx, *data, store.Options{Logger: logger})
+	if err != nil {
+		fmt.Fprintf(stderr, "kiosk sync: %v\n", err)
+		return 1
+	}
+	defer db.Close()
+
+	c := sync.New(db, sync.Config{BaseURL: *hqURL, Logger: logger, DeviceName: hostname()})
+	sctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	sum, err := c.Flush(sctx)
+	out := syncOutput{Pushed: sum.Pushed, Error: sync.Explain(err).String()}
+	st, serr := db.OutboxStats(context.WithoutCancel(ctx))
+	if serr != nil {
+		err = errors.Join(err, serr)
+		out.Error = sync.MsgStore.String()
+	}
+	out.Pending, out.Quarantined = st.Pending, st.Quarantined
+	if err == nil && out.Pending > 0 {
+		// Records made while the sync ran; the next sync takes them.
+		err = fmt.Errorf("%d records still pending", out.Pending)
+		out.Error = "仍有记录未上传 / records still pending"
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "kiosk sync: %v\n", err)
+	}
+	json.NewEncoder(stdout).Encode(out)
+	if err != nil {
+		return 1
+	}
+	return 0
+}
+
+// cliLogger logs warnings (or, verbose, everything) as text to stderr. Sync logs counts and ids
+// only, never personal data.
+func cliLogger(w io.Writer, verbose bool) *slog.Logger {
+	level := slog.LevelWarn
+	if verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}

@@ -1,0 +1,92 @@
+package sync
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	checkpoint "github.com/yongji-county/checkpoint"
+	"github.com/yongji-county/checkpoint/store"
+)
+
+// Enroll exchanges a one-time enrollment code from HQ for this kiosk's own credential and saves
+// it in the store, replacing any earlier one. hqURL is HQ's base address (scheme and host); it is
+// saved with the credential unless Config.BaseURL overrides it. Enroll does not pull itself: it
+// wakes Run if one is running, and callers without Run call Pull (or Sync) next.
+func (c *Client) Enroll(ctx context.Context, hqURL, code string) (store.Device, error) {
+	u, err := url.Parse(hqURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return store.Device{}, fmt.Errorf("sync: enroll: HQ address %q is not an http(s) URL", hqURL)
+	}
+	code = strings.TrimSpace(code)
+	if code == "" {
+		return store.Device{}, errors.New("sync: enroll: empty enrollment code")
+	}
+	base := c.cfg.BaseURL
+	if base == "" {
+		base = hqURL
+	}
+	body, err := json.Marshal(checkpoint.EnrollRequest{Code: code, DeviceName: c.cfg.DeviceName})
+	if err != nil {
+		return store.Device{}, fmt.Errorf("sync: enroll: %w", err)
+	}
+	var resp checkpoint.EnrollResponse
+	err = c.do(ctx, c.cfg.RequestTimeout, http.MethodPost, base, "/api/v1/enroll", store.Device{},
+		func() io.Reader { return bytes.NewReader(body) }, false, &resp)
+	if err != nil {
+		var he *HTTPError
+		if errors.As(err, &he) && he.Status >= 400 && he.Status < 500 && he.Status != http.StatusTooManyRequests {
+			err = &enrollError{he}
+		}
+		return store.Device{}, fmt.Errorf("sync: enroll: %w", err)
+	}
+	if resp.DeviceID == "" || resp.Secret == "" || resp.SiteID == "" {
+		return store.Device{}, fmt.Errorf("sync: enroll: %w: credential incomplete", ErrProtocol)
+	}
+	dev := store.Device{
+		ID:         resp.DeviceID,
+		Secret:     resp.Secret,
+		SiteID:     resp.SiteID,
+		HQURL:      strings.TrimRight(hqURL, "/"),
+		EnrolledAt: c.cfg.Now().UTC(),
+	}
+	if err := c.st.SaveDevice(ctx, dev); err != nil {
+		return store.Device{}, fmt.Errorf("sync: enroll: save device: %w", errors.Join(ErrStore, err))
+	}
+	c.log.InfoContext(ctx, "sync: enrolled", slog.String("device", dev.ID), slog.String("site", dev.SiteID))
+	c.update(func(s *Status) { s.Enrolled, s.LastError = true, Message{} })
+	c.SyncNow() // a running Run pulls the new site's configuration at once
+	return dev, nil
+}
+
+// enrollError is HQ refusing an enrollment code (unknown, used, expired): Explain says so
+// rather than blaming the device credential.
+type enrollError struct{ *HTTPError }
+
+func (e *enrollError) Unwrap() error { return e.HTTPError }
+
+// CodeStatus asks HQ for the live status of a code (revoked, colour changed since issue). It
+// waits at most Config.StatusTimeout, because a person is standing at the checkpoint; on any
+// error the caller falls back to what the code and the last pulled revocation list say.
+func (c *Client) CodeStatus(ctx context.Context, codeID string) (checkpoint.CodeStatus, error) {
+	var cs checkpoint.CodeStatus
+	if codeID == "" || len(codeID) > checkpoint.MaxIDLen {
+		return cs, errors.New("sync: code status: bad code id")
+	}
+	dev, base, err := c.device(ctx)
+	if err != nil {
+		return cs, fmt.Errorf("sync: code status: %w", err)
+	}
+	err = c.do(ctx, c.cfg.StatusTimeout, http.MethodGet, base, "/api/v1/codes/"+url.PathEscape(codeID)+"/status", dev, nil, false, &cs)
+	if err != nil {
+		return checkpoint.CodeStatus{}, fmt.Errorf("sync: code status: %w", err)
+	}
+	return cs, nil
+}

@@ -1,0 +1,244 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/yongji-county/checkpoint/store"
+)
+
+// Status is what the UI shows about sync: how much is waiting, when it last worked, and what
+// went wrong in words staff can read.
+type Status struct {
+	Enrolled    bool
+	Pending     int       // records waiting in the outbox
+	Quarantined int       // records HQ refused; the supervisor reviews them
+	Oldest      time.Time // when the oldest pending record was made; zero when none
+	Syncing     bool      // a pass is running now
+	Online      bool      // the last request reached HQ (any answer)
+	LastAttempt time.Time
+	LastSuccess time.Time
+	// LastError explains the last failed pass; its zero value means the last pass succeeded.
+	LastError Message
+	// ClockSkew is HQ's clock minus the kiosk's, as of the last pull.
+	ClockSkew time.Duration
+}
+
+// Message is a sync problem in words for staff, Chinese first. Code is stable and
+// machine-readable, for UIs that translate it themselves.
+type Message struct {
+	Code string // e.g. "unreachable", "credential"; empty when there is no problem
+	ZH   string
+	EN   string
+}
+
+// String returns "中文 / English", or "" for the zero Message.
+func (m Message) String() string {
+	if m.Code == "" {
+		return ""
+	}
+	return m.ZH + " / " + m.EN
+}
+
+// Text returns the message in lang ("en" for English, anything else Chinese).
+func (m Message) Text(lang string) string {
+	if lang == "en" {
+		return m.EN
+	}
+	return m.ZH
+}
+
+// The messages Explain returns.
+var (
+	MsgNotEnrolled = Message{"not_enrolled", "本机尚未登记，请先登记设备", "this kiosk is not enrolled yet"}
+	MsgUnreachable = Message{"unreachable", "无法连接总部", "cannot reach HQ"}
+	MsgTimeout     = Message{"timeout", "总部响应超时，稍后自动重试", "HQ did not answer in time; will retry"}
+	MsgCredential  = Message{"credential", "设备凭证无效，请重新登记设备", "device credential rejected, enroll again"}
+	MsgForbidden   = Message{"forbidden", "本设备无权执行此操作", "this device is not allowed to do that"}
+	MsgEnrollCode  = Message{"enroll_code", "登记码无效、已使用或已过期", "enrollment code invalid, used or expired"}
+	MsgBusy        = Message{"busy", "总部繁忙，稍后自动重试", "HQ is busy; will retry"}
+	MsgServer      = Message{"server", "总部服务出错，稍后自动重试", "HQ had an error; will retry"}
+	MsgBadRequest  = Message{"bad_request", "总部拒绝了本机的请求，请联系管理员", "HQ refused the request; contact the administrator"}
+	MsgProtocol    = Message{"protocol", "总部答复无法识别，请联系管理员", "unexpected answer from HQ; contact the administrator"}
+	MsgStore       = Message{"store", "本机数据库出错", "local database error"}
+	MsgDataset     = Message{"dataset", "总部下发的配置无法使用，请联系管理员", "configuration from HQ could not be applied; contact the administrator"}
+	MsgCanceled    = Message{"canceled", "同步已取消", "sync canceled"}
+	MsgUnknown     = Message{"unknown", "同步失败", "sync failed"}
+)
+
+// Explain turns an error from this package into words for staff. It returns the zero Message
+// for nil.
+func Explain(err error) Message {
+	var he *HTTPError
+	var ee *enrollError
+	var ne net.Error
+	switch {
+	case err == nil:
+		return Message{}
+	case errors.Is(err, ErrNotEnrolled):
+		return MsgNotEnrolled
+	case errors.As(err, &ee):
+		return MsgEnrollCode
+	case errors.Is(err, ErrStore):
+		return MsgStore
+	case errors.Is(err, ErrDataset):
+		return MsgDataset
+	case errors.As(err, &he):
+		switch {
+		case he.Status == http.StatusUnauthorized:
+			return MsgCredential
+		case he.Status == http.StatusForbidden:
+			return MsgForbidden
+		case he.Status == http.StatusTooManyRequests || he.Status == http.StatusServiceUnavailable:
+			return MsgBusy
+		case he.Status == http.StatusGatewayTimeout || he.Status == http.StatusRequestTimeout:
+			return MsgTimeout
+		case he.Status >= 500:
+			return MsgServer
+		default:
+			return MsgBadRequest
+		}
+	case errors.Is(err, ErrProtocol):
+		return MsgProtocol
+	case errors.Is(err, context.DeadlineExceeded):
+		return MsgTimeout
+	case errors.Is(err, context.Canceled):
+		return MsgCanceled
+	case errors.As(err, &ne) && ne.Timeout():
+		return MsgTimeout
+	default:
+		// Refused, reset, no route, DNS, cut-off answers: the network between kiosk and HQ.
+		return MsgUnreachable
+	}
+}
+
+// permanent reports whether retrying err without someone acting first is pointless.
+func permanent(err error) bool {
+	var he *HTTPError
+	if errors.Is(err, ErrNotEnrolled) {
+		return true
+	}
+	if errors.As(err, &he) {
+		return he.Status == http.StatusUnauthorized || he.Status == http.StatusForbidden
+	}
+	return false
+}
+
+// Status returns the latest status without blocking on the network or the store.
+func (c *Client) Status() Status {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.status
+}
+
+// Refresh re-reads the outbox counts (and, the first time, the sync times saved by an earlier
+// run) from the store, publishes and returns the new Status. The UI calls it at start and after
+// recording a check when it wants the pending count at once.
+func (c *Client) Refresh(ctx context.Context) (Status, error) {
+	st, err := c.st.OutboxStats(ctx)
+	if err != nil {
+		return c.Status(), fmt.Errorf("sync: status: %w", err)
+	}
+	_, devErr := c.st.Device(ctx)
+	c.mu.Lock()
+	loaded := c.loaded
+	c.mu.Unlock()
+	var saved store.SyncState
+	if !loaded {
+		if saved, err = c.st.SyncState(ctx); err != nil {
+			return c.Status(), fmt.Errorf("sync: status: %w", err)
+		}
+	}
+	return c.update(func(s *Status) {
+		s.Pending, s.Quarantined, s.Oldest = st.Pending, st.Quarantined, st.Oldest
+		s.Enrolled = devErr == nil
+		if !c.loaded {
+			c.loaded = true
+			if s.LastAttempt.IsZero() {
+				s.LastAttempt, s.LastSuccess, s.LastError = saved.LastAttempt, saved.LastSuccess, parseMessage(saved.LastError)
+			}
+		}
+	}), nil
+}
+
+// parseMessage turns a saved Message.String back into the Message.
+func parseMessage(s string) Message {
+	if s == "" {
+		return Message{}
+	}
+	for _, m := range []Message{MsgNotEnrolled, MsgUnreachable, MsgTimeout, MsgCredential, MsgForbidden, MsgEnrollCode,
+		MsgBusy, MsgServer, MsgBadRequest, MsgProtocol, MsgStore, MsgDataset, MsgCanceled, MsgUnknown} {
+		if m.String() == s {
+			return m
+		}
+	}
+	zh, en, ok := strings.Cut(s, " / ")
+	if !ok {
+		en = zh
+	}
+	return Message{Code: MsgUnknown.Code, ZH: zh, EN: en}
+}
+
+// update changes the status under the lock and publishes the result.
+func (c *Client) update(f func(*Status)) Status {
+	c.mu.Lock()
+	old := c.status
+	f(&c.status)
+	s := c.status
+	c.mu.Unlock()
+	if s != old && c.cfg.OnStatus != nil {
+		c.cfg.OnStatus(s)
+	}
+	return s
+}
+
+// begin marks the start of a pass.
+func (c *Client) begin() {
+	now := c.cfg.Now()
+	c.update(func(s *Status) { s.Syncing, s.LastAttempt = true, now })
+}
+
+// finish records the outcome of a pass and refreshes the counts. A failure is logged once per
+// change of message, not on every retry.
+func (c *Client) finish(ctx context.Context, err error) {
+	if err != nil && errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		// The caller gave up (Run stopping, UI closing): not a sync problem to report.
+		c.update(func(s *Status) { s.Syncing = false })
+		return
+	}
+	msg := Explain(err)
+	prev := c.Status().LastError
+	if err != nil && msg != prev {
+		c.log.WarnContext(ctx, "sync: failed", slog.String("problem", msg.Code), slog.Any("error", err))
+	} else if err == nil && prev.Code != "" {
+		c.log.InfoContext(ctx, "sync: working again")
+	}
+	now := c.cfg.Now()
+	c.update(func(s *Status) {
+		s.Syncing = false
+		s.LastError = msg
+		if err == nil {
+			s.LastSuccess = now
+		}
+		if msg == MsgUnreachable || msg == MsgTimeout {
+			s.Online = false
+		}
+	})
+	// Save the outcome and re-read the counts, even when HQ could not be reached or the caller
+	// gave up: use a short context that survives the caller's cancellation.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	s := c.Status()
+	if err := c.st.SetSyncState(rctx, store.SyncState{LastSuccess: s.LastSuccess, LastAttempt: s.LastAttempt, LastError: s.LastError.String()}); err != nil {
+		c.log.WarnContext(ctx, "sync: save sync state", slog.Any("error", err))
+	}
+	if _, err := c.Refresh(rctx); err != nil {
+		c.log.WarnContext(ctx, "sync: read outbox stats", slog.Any("error", err))
+	}
+}

@@ -1,0 +1,301 @@
+// Package sync is the kiosk side of the HQ protocol: it pushes the outbox to HQ in bounded,
+// gzip-compressed batches, pulls versioned configuration, enrolls the device, asks HQ for the
+// live status of a code, and reports its state to the UI in words staff can read.
+//
+// A Client never marks a record synced on its own: the store drops a record from the outbox only
+// when HQ has answered for it ("stored" or "duplicate"). A lost answer means the same batch is sent
+// again and HQ acknowledges it as a duplicate, so every record reaches HQ exactly once.
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	gosync "sync"
+	"time"
+
+	checkpoint "github.com/yongji-county/checkpoint"
+	"github.com/yongji-county/checkpoint/store"
+)
+
+// Store is the part of the kiosk store a Client uses; *store.DB implements it.
+type Store interface {
+	PendingBatch(ctx context.Context, maxRecords, maxBytes int) ([]checkpoint.Record, error)
+	ApplyResults(ctx context.Context, results []checkpoint.RecordResult, now time.Time) error
+	OutboxStats(ctx context.Context) (store.OutboxStats, error)
+	Cursors(ctx context.Context) (map[string]int64, error)
+	ApplyDatasets(ctx context.Context, ds []checkpoint.Dataset) error
+	Device(ctx context.Context) (store.Device, error)
+	SaveDevice(ctx context.Context, d store.Device) error
+	SyncState(ctx context.Context) (store.SyncState, error)
+	SetSyncState(ctx context.Context, s store.SyncState) error
+}
+
+// Defaults used where a Config field is left zero.
+const (
+	DefaultBatchRecords   = 500
+	DefaultBatchBytes     = 1 << 20
+	DefaultRequestTimeout = 30 * time.Second
+	DefaultStatusTimeout  = 3 * time.Second
+	DefaultInterval       = 30 * time.Second
+	DefaultMinBackoff     = time.Second
+	DefaultMaxBackoff     = 5 * time.Minute
+)
+
+// Config holds what a Client depends on. New gives zero fields their defaults.
+type Config struct {
+	// BaseURL overrides the HQ address saved at enrollment (e.g. "https://hq.example:8443").
+	BaseURL string
+	// HTTPClient makes the requests; each request also gets its own RequestTimeout.
+	HTTPClient *http.Client
+	// Now is the clock used for timestamps (sync times, synced-at in the store).
+	Now func() time.Time
+	// Logger receives counts, ids and errors only, never personal data.
+	Logger *slog.Logger
+
+	// BatchRecords and BatchBytes bound one push (records, and uncompressed record bytes).
+	// They are capped at the protocol limits checkpoint.MaxBatchRecords and MaxBatchBytes/2.
+	BatchRecords int
+	BatchBytes   int
+
+	// RequestTimeout bounds one HTTP exchange with HQ; StatusTimeout bounds a live code lookup,
+	// which a person at the checkpoint is waiting for.
+	RequestTimeout time.Duration
+	StatusTimeout  time.Duration
+
+	// Interval is how often Run syncs when nothing asks it to.
+	Interval time.Duration
+	// MinBackoff and MaxBackoff bound the jittered exponential wait between failed attempts.
+	MinBackoff time.Duration
+	MaxBackoff time.Duration
+
+	// DeviceName is sent at enrollment so HQ operators can tell kiosks apart.
+	DeviceName string
+
+	// OnStatus, when set, is called with every new Status, from the goroutine that changed it.
+	// It must not block; a Fyne UI wraps its work in fyne.Do.
+	OnStatus func(Status)
+}
+
+// Client talks to HQ on behalf of one kiosk store. Its methods are safe for concurrent use;
+// sync passes are serialised.
+type Client struct {
+	st  Store
+	cfg Config
+	log *slog.Logger
+
+	pass    gosync.Mutex  // held for a whole push/pull pass
+	trigger chan struct{} // SyncNow → Run; buffered 1 so requests coalesce
+
+	mu      gosync.Mutex
+	status  Status
+	loaded  bool          // status holds the sync state saved by an earlier run
+	stopped chan struct{} // closed by Shutdown; Run returns when it is closed
+	stop    gosync.Once
+	running gosync.WaitGroup
+}
+
+// New returns a Client for the store st.
+func New(st Store, cfg Config) *Client {
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.BatchRecords <= 0 {
+		cfg.BatchRecords = DefaultBatchRecords
+	}
+	cfg.BatchRecords = min(cfg.BatchRecords, checkpoint.MaxBatchRecords)
+	if cfg.BatchBytes <= 0 {
+		cfg.BatchBytes = DefaultBatchBytes
+	}
+	// HQ refuses a batch past MaxBatchBytes; half leaves room for the JSON around the envelopes
+	// and for the one record PendingBatch lets through even when it alone is over the limit.
+	cfg.BatchBytes = min(cfg.BatchBytes, checkpoint.MaxBatchBytes/2)
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.StatusTimeout <= 0 {
+		cfg.StatusTimeout = DefaultStatusTimeout
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = DefaultInterval
+	}
+	if cfg.MinBackoff <= 0 {
+		cfg.MinBackoff = DefaultMinBackoff
+	}
+	if cfg.MaxBackoff < cfg.MinBackoff {
+		cfg.MaxBackoff = max(DefaultMaxBackoff, cfg.MinBackoff)
+	}
+	return &Client{
+		st:      st,
+		cfg:     cfg,
+		log:     cfg.Logger,
+		trigger: make(chan struct{}, 1),
+		stopped: make(chan struct{}),
+	}
+}
+
+// Summary is what one sync pass achieved.
+type Summary struct {
+	Pushed      int  // records HQ acknowledged (stored or duplicate) in this pass
+	Quarantined int  // records HQ refused in this pass (conflict or rejected)
+	Pulled      int  // datasets that changed and were applied
+	Drained     bool // the outbox had nothing left to send when the push ended
+}
+
+// Sync runs one pass now: it pushes until the outbox is empty, then pulls configuration.
+// It does not retry; Run and Flush do. The error is wrapped ("sync: push: …"); Explain turns it
+// into words for staff.
+func (c *Client) Sync(ctx context.Context) (Summary, error) {
+	c.pass.Lock()
+	defer c.pass.Unlock()
+	return c.syncLocked(ctx, true)
+}
+
+// Push runs the push half of a pass: batches until the outbox is empty or a request fails.
+func (c *Client) Push(ctx context.Context) (Summary, error) {
+	c.pass.Lock()
+	defer c.pass.Unlock()
+	return c.syncLocked(ctx, false)
+}
+
+// Pull fetches the configuration datasets that changed since the versions the store holds and
+// applies them atomically.
+func (c *Client) Pull(ctx context.Context) (int, error) {
+	c.pass.Lock()
+	defer c.pass.Unlock()
+	c.begin()
+	n, err := c.pull(ctx)
+	c.finish(ctx, err)
+	return n, err
+}
+
+func (c *Client) syncLocked(ctx context.Context, pull bool) (Summary, error) {
+	c.begin()
+	sum, err := c.push(ctx)
+	if err == nil && pull {
+		sum.Pulled, err = c.pull(ctx)
+	}
+	c.finish(ctx, err)
+	return sum, err
+}
+
+// push sends batches until PendingBatch returns nothing. Results are applied after each batch,
+// so a failure later in the pass loses nothing already acknowledged.
+func (c *Client) push(ctx context.Context) (Summary, error) {
+	var sum Summary
+	dev, base, err := c.device(ctx)
+	if err != nil {
+		return sum, fmt.Errorf("sync: push: %w", err)
+	}
+	limit := c.cfg.BatchRecords
+	for {
+		if err := ctx.Err(); err != nil {
+			return sum, fmt.Errorf("sync: push: %w", err)
+		}
+		batch, err := c.st.PendingBatch(ctx, limit, c.cfg.BatchBytes)
+		if err != nil {
+			return sum, fmt.Errorf("sync: push: read outbox: %w", errors.Join(ErrStore, err))
+		}
+		if len(batch) == 0 {
+			sum.Drained = true
+			return sum, nil
+		}
+		results, err := c.pushBatch(ctx, base, dev, batch)
+		var he *HTTPError
+		if errors.As(err, &he) && he.Status == http.StatusRequestEntityTooLarge {
+			if len(batch) > 1 {
+				// HQ's limit is lower than ours: halve and go on; the smaller size sticks
+				// for the rest of this pass.
+				limit = max(1, len(batch)/2)
+				c.log.WarnContext(ctx, "sync: batch too large, halving", slog.Int("records", len(batch)), slog.Int("limit", limit))
+				continue
+			}
+			// One record HQ will never take: quarantine it so it does not block the queue.
+			results = []checkpoint.RecordResult{{ID: batch[0].ID, Status: checkpoint.ResultRejected, Error: "too_large",
+				Message: "记录过大，总部无法接收 / record too large for HQ"}}
+			err = nil
+		}
+		if err != nil {
+			return sum, fmt.Errorf("sync: push: %w", err)
+		}
+		if err := c.st.ApplyResults(ctx, results, c.cfg.Now().UTC()); err != nil {
+			return sum, fmt.Errorf("sync: push: apply results: %w", errors.Join(ErrStore, err))
+		}
+		var done, bad int
+		for _, r := range results {
+			if r.Done() {
+				done++
+			} else {
+				bad++
+				c.log.WarnContext(ctx, "sync: record quarantined", slog.String("record", r.ID), slog.String("status", r.Status), slog.String("error", r.Error))
+			}
+		}
+		sum.Pushed += done
+		sum.Quarantined += bad
+		c.log.DebugContext(ctx, "sync: batch pushed", slog.Int("records", len(batch)), slog.Int("acknowledged", done), slog.Int("quarantined", bad))
+		if len(results) < len(batch) {
+			return sum, fmt.Errorf("sync: push: %w: %d of %d records answered", ErrProtocol, len(results), len(batch))
+		}
+	}
+}
+
+// pull fetches and applies the datasets that changed.
+func (c *Client) pull(ctx context.Context) (int, error) {
+	dev, base, err := c.device(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("sync: pull: %w", err)
+	}
+	cursors, err := c.st.Cursors(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("sync: pull: read cursors: %w", errors.Join(ErrStore, err))
+	}
+	resp, err := c.getConfig(ctx, base, dev, cursors)
+	if err != nil {
+		return 0, fmt.Errorf("sync: pull: %w", err)
+	}
+	if !resp.ServerTime.IsZero() {
+		skew := resp.ServerTime.Sub(c.cfg.Now())
+		c.update(func(s *Status) { s.ClockSkew = skew })
+	}
+	if len(resp.Datasets) == 0 {
+		return 0, nil
+	}
+	if err := c.st.ApplyDatasets(ctx, resp.Datasets); err != nil {
+		return 0, fmt.Errorf("sync: pull: apply: %w", errors.Join(ErrDataset, err))
+	}
+	for _, d := range resp.Datasets {
+		c.log.InfoContext(ctx, "sync: dataset updated", slog.String("dataset", d.Name), slog.Int64("version", d.Version))
+	}
+	return len(resp.Datasets), nil
+}
+
+// device loads the credential and the HQ address to use.
+func (c *Client) device(ctx context.Context) (store.Device, string, error) {
+	dev, err := c.st.Device(ctx)
+	if err != nil || dev.ID == "" || dev.Secret == "" {
+		return dev, "", notEnrolled(err)
+	}
+	base := c.cfg.BaseURL
+	if base == "" {
+		base = dev.HQURL
+	}
+	if base == "" {
+		return dev, "", fmt.Errorf("%w: no HQ address", ErrNotEnrolled)
+	}
+	return dev, base, nil
+}
+
+func notEnrolled(err error) error {
+	if err == nil || errors.Is(err, store.ErrNotEnrolled) {
+		return ErrNotEnrolled
+	}
+	return fmt.Errorf("read device: %w", errors.Join(ErrStore, err))
+}
