@@ -5,6 +5,7 @@ import (
 	"errors"
 	"image"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/yongji-county/checkpoint/scanner"
@@ -71,3 +72,22 @@ type sourceFunc func(ctx context.Context, fn func(scanner.Frame) error) error
 func (f sourceFunc) Frames(ctx context.Context, fn func(scanner.Frame) error) error {
 	return f(ctx, fn)
 }
+
+// cameraSource opens the video file or the webcam the flags name. Without the gocv build tag both
+// fail with scanner.ErrNoCamera. A webcam is opened only when one is attached, so a kiosk with a
+// handheld scanner alone shows no dead camera view.
+func cameraSource(f runFlags, logger *slog.Logger) (scanner.Source, error) {
+	if f.video != "" {
+		return scanner.NewVideo(f.video)
+	}
+	cams, err := scanner.ListCameras(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	if len(cams) == 0 && !strings.HasPrefix(f.camera, "/") {
+		return nil, errors.New("no camera attached")
+	}
+	return scanner.NewCamera(scanner.CameraConfig{Device: f.camera, Width: 640, Height: 480, FPS: 30, Logger: logger})
+}
+
+func newDecoder() (*scanner.Decoder, error) { return scanner.NewDefaultDecoder() }
