@@ -234,8 +234,10 @@ func TestVerifyEndToEnd(t *testing.T) {
 		}
 		tampered := green[:i] + string(r) + green[i+1:]
 		_, out, _ = dispatchTest(t, "verify", "--trust", trust, tampered)
-		if v := decodeVerify(t, out); *v.Valid || (*v.Error != "bad_signature" && *v.Error != "malformed") || v.Verdict != "invalid" {
-			t.Errorf("verify code tampered at %d = %s; want bad_signature or malformed", i, out)
+		// Depending on which bytes the change lands in, the signature, the structure or the key id
+		// breaks: any failure kind will do, a verified code never.
+		if v := decodeVerify(t, out); *v.Valid || *v.Error == "" || v.Verdict != "invalid" {
+			t.Errorf("verify code tampered at %d = %s; want a failure kind and verdict invalid", i, out)
 		}
 	}
 }
