@@ -43,8 +43,12 @@ fuzz:
 screenshots: build
 	@scripts/screenshots.sh $(BIN)/kiosk docs/screenshots
 
-package: deps
-	$(GO) run fyne.io/tools/cmd/fyne@v1.7.4 package --os linux --src cmd/kiosk --icon ../../assets/icon.png --tags $(TAGS) --release
+# A Linux desktop package (tar.xz with the binary, icon and .desktop file) in dist/.
+package: build
+	mkdir -p dist
+	$(GO) run fyne.io/tools/cmd/fyne@v1.7.4 package --os linux --exe $(BIN)/kiosk --name checkpoint --icon assets/icon.png --release
+	mv checkpoint.tar.xz dist/
+	@echo "package: dist/checkpoint.tar.xz"
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) dist

@@ -162,9 +162,15 @@ func (d *DB) q(query string) string {
 // deadlock reported by PostgreSQL (or CockroachDB, which asks clients to retry) runs fn again, up
 // to three times; fn must therefore start from scratch on every call.
 func (d *DB) tx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	return d.txConn(ctx, op, false, func(_ *sql.Conn, tx *sql.Tx) error { return fn(tx) })
+}
+
+// txConn is tx for work that also needs the connection the transaction runs on (PostgreSQL's
+// COPY goes through the driver connection); with pin false conn is nil.
+func (d *DB) txConn(ctx context.Context, op string, pin bool, fn func(conn *sql.Conn, tx *sql.Tx) error) error {
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
-		if err = d.tx1(ctx, fn); err == nil || !retryable(err) {
+		if err = d.tx1(ctx, pin, fn); err == nil || !retryable(err) {
 			break
 		}
 	}
@@ -174,13 +180,26 @@ func (d *DB) tx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error
 	return nil
 }
 
-func (d *DB) tx1(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := d.db.BeginTx(ctx, nil)
+func (d *DB) tx1(ctx context.Context, pin bool, fn func(conn *sql.Conn, tx *sql.Tx) error) error {
+	var (
+		conn *sql.Conn
+		tx   *sql.Tx
+		err  error
+	)
+	if pin {
+		if conn, err = d.db.Conn(ctx); err != nil {
+			return fmt.Errorf("conn: %w", err)
+		}
+		defer conn.Close()
+		tx, err = conn.BeginTx(ctx, nil)
+	} else {
+		tx, err = d.db.BeginTx(ctx, nil)
+	}
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
-	if err := fn(tx); err != nil {
+	if err := fn(conn, tx); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {

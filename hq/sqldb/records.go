@@ -8,10 +8,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	checkpoint "github.com/yongji-county/checkpoint"
 )
 
@@ -64,15 +67,26 @@ func (d *DB) Ingest(ctx context.Context, recs []checkpoint.Record, now time.Time
 	ordered := slices.Clone(uniq)
 	slices.SortFunc(ordered, func(a, b int) int { return strings.Compare(recs[a].ID, recs[b].ID) })
 	recv := ftime(now)
-	err := d.tx(ctx, "ingest", func(tx *sql.Tx) error {
+	mode := os.Getenv("XMODE")
+	err := d.txConn(ctx, "ingest", d.pg && mode == "copy", func(conn *sql.Conn, tx *sql.Tx) error {
 		for _, i := range uniq { // a retried transaction starts over
 			out[i] = ""
 		}
 		inserted := make(map[string]bool, len(uniq))
-		for start := 0; start < len(ordered); start += insertChunk {
-			part := ordered[start:min(start+insertChunk, len(ordered))]
-			if err := d.insertRecords(ctx, tx, recs, hashes, part, recv, inserted); err != nil {
+		if d.pg && mode == "copy" {
+			if err := d.copyRecords(ctx, conn, tx, recs, hashes, ordered, recv, inserted); err != nil {
 				return err
+			}
+		} else if d.pg && mode == "unnest" {
+			if err := d.unnestRecords(ctx, tx, recs, hashes, ordered, recv, inserted); err != nil {
+				return err
+			}
+		} else {
+			for start := 0; start < len(ordered); start += insertChunk {
+				part := ordered[start:min(start+insertChunk, len(ordered))]
+				if err := d.insertRecords(ctx, tx, recs, hashes, part, recv, inserted); err != nil {
+					return err
+				}
 			}
 		}
 		var existing []string
@@ -123,6 +137,70 @@ func (d *DB) insertRecords(ctx context.Context, tx *sql.Tx, recs []checkpoint.Re
 	if err != nil {
 		return fmt.Errorf("insert: %w", err)
 	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return fmt.Errorf("insert: %w", err)
+		}
+		inserted[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("insert: %w", err)
+	}
+	return nil
+}
+
+const stageTable = `CREATE TEMP TABLE IF NOT EXISTS ingest_stage (id TEXT, kind TEXT, device_id TEXT, site_id TEXT, staff_id TEXT,
+	created_at TEXT, body BYTEA, content_hash TEXT) ON COMMIT DELETE ROWS`
+
+var stageCols = []string{"id", "kind", "device_id", "site_id", "staff_id", "created_at", "body", "content_hash"}
+
+func (d *DB) copyRecords(ctx context.Context, conn *sql.Conn, tx *sql.Tx, recs []checkpoint.Record, hashes []string, part []int, recv string, inserted map[string]bool) error {
+	if _, err := tx.ExecContext(ctx, stageTable); err != nil {
+		return fmt.Errorf("stage: %w", err)
+	}
+	err := conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("driver connection is %T", dc)
+		}
+		_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{"ingest_stage"}, stageCols, pgx.CopyFromSlice(len(part), func(j int) ([]any, error) {
+			r := recs[part[j]]
+			return []any{r.ID, string(r.Kind), r.DeviceID, r.SiteID, r.StaffID, ftime(r.CreatedAt), []byte(r.Body), hashes[part[j]]}, nil
+		}))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("copy: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, `INSERT INTO records (id, kind, device_id, site_id, staff_id, created_at, body, content_hash, received_at)
+SELECT id, kind, device_id, site_id, staff_id, created_at, body, content_hash, $1 FROM ingest_stage ORDER BY id
+ON CONFLICT (id) DO NOTHING RETURNING id`, recv)
+	if err != nil {
+		return fmt.Errorf("insert: %w", err)
+	}
+	return scanInserted(rows, inserted)
+}
+
+func (d *DB) unnestRecords(ctx context.Context, tx *sql.Tx, recs []checkpoint.Record, hashes []string, part []int, recv string, inserted map[string]bool) error {
+	n := len(part)
+	ids, kinds, devs, sites, staff, created, hs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	bodies := make([][]byte, n)
+	for j, i := range part {
+		r := recs[i]
+		ids[j], kinds[j], devs[j], sites[j], staff[j], created[j], hs[j], bodies[j] = r.ID, string(r.Kind), r.DeviceID, r.SiteID, r.StaffID, ftime(r.CreatedAt), hashes[i], r.Body
+	}
+	rows, err := tx.QueryContext(ctx, `INSERT INTO records (id, kind, device_id, site_id, staff_id, created_at, body, content_hash, received_at)
+SELECT u.*, $9 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::text[]) AS u
+ON CONFLICT (id) DO NOTHING RETURNING id`, ids, kinds, devs, sites, staff, created, bodies, hs, recv)
+	if err != nil {
+		return fmt.Errorf("insert: %w", err)
+	}
+	return scanInserted(rows, inserted)
+}
+
+func scanInserted(rows *sql.Rows, inserted map[string]bool) error {
 	defer rows.Close()
 	for rows.Next() {
 		var id string
