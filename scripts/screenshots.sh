@@ -11,6 +11,6 @@ xvfb=$!
 trap 'kill $xvfb 2>/dev/null || true' EXIT
 sleep 1
 data=$(mktemp -d)
-DISPLAY=$disp LANG=C.UTF-8 "$bin" --demo --data "$data" --tour "$out" --xwd-display "$disp"
+DISPLAY=$disp LANG=zh_CN.UTF-8 "$bin" --demo --data "$data" --tour "$out" --xwd-display "$disp"
 rm -rf "$data"
 ls -1 "$out"/*.png

@@ -157,9 +157,13 @@ func (st *Station) AddStaff(ctx context.Context, s Session, n NewStaff) error {
 	if utf8.RuneCountInString(n.Password) < MinPasswordLen || len(n.Password) > 128 {
 		return problem("password", "初始密码至少8位", "the initial password needs at least 8 characters", nil)
 	}
+	// Supervisors add scanner staff only; HQ appoints supervisors.
 	role := checkpoint.Role(n.Role)
 	if role == "" {
 		role = checkpoint.RoleScanner
+	}
+	if role != checkpoint.RoleScanner {
+		return problem("staff_role", "站点管理员只能添加扫码员", "supervisors can add scanner staff only", nil)
 	}
 	all, err := st.db.Sites(ctx)
 	if err != nil {

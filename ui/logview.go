@@ -2,6 +2,7 @@ package ui
 
 import (
 	"strconv"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -37,10 +38,12 @@ func (u *UI) showLog() {
 		_, w, _ := u.verdictLook(v)
 		opts = append(opts, w)
 	}
-	s.verdict = widget.NewSelect(opts, func(string) { s.offset = 0; s.load() })
+	s.verdict = widget.NewSelect(opts, nil)
+	s.verdict.SetSelectedIndex(0)
+	s.verdict.OnChanged = func(string) { s.offset = 0; s.load() }
 	s.info = widget.NewLabel("")
 	s.msg = errorLabel()
-	cols := []string{"log.time", "log.kind", "person.name", "person.id", "log.verdict", "person.temp", "log.synced"}
+	cols := []string{"log.time", "log.kind", "person.name", "person.id", "log.verdict", "log.temp", "log.synced"}
 	widths := []float32{190, 90, 110, 230, 110, 90, 90}
 	s.table = widget.NewTable(
 		func() (int, int) { return len(s.rows), len(cols) },
@@ -81,7 +84,9 @@ func (u *UI) showLog() {
 
 func (s *logScreen) load() {
 	u := s.u
-	f := station.LogFilter{Search: s.search.Text, Limit: logPage, Offset: s.offset}
+	// A time window keeps text search fast; the kiosk keeps synced records for 28 days anyway.
+	now := u.deps.Now()
+	f := station.LogFilter{From: now.AddDate(0, 0, -31), To: now.Add(time.Hour), Search: s.search.Text, Limit: logPage, Offset: s.offset}
 	if i := s.verdict.SelectedIndex(); i > 0 {
 		f.Verdict = verdictKeys[i]
 	}

@@ -70,12 +70,13 @@ func (s *sitesScreen) reload() {
 
 // rowText indents a site by its depth below the supervisor's own site.
 func (s *sitesScreen) rowText(i int) string {
+	// Depth below the supervisor's own site, which comes first in the list.
 	depth := 0
 	parent := map[string]string{}
 	for _, x := range s.sites {
 		parent[x.ID] = x.ParentID
 	}
-	for p := s.sites[i].ParentID; p != "" && depth < 8; p = parent[p] {
+	for p := s.sites[i].ID; p != s.u.sess.SiteID && p != "" && depth < 8; p = parent[p] {
 		depth++
 	}
 	prefix := ""
@@ -173,17 +174,10 @@ func (s *sitesScreen) showStaffForm(siteID string) {
 	site.SetSelected(chosen)
 	phone, name, pw := widget.NewEntry(), widget.NewEntry(), widget.NewPasswordEntry()
 	pw.SetPlaceHolder(u.T("staff.password_hint"))
-	role := widget.NewRadioGroup([]string{u.T("role.scanner"), u.T("role.supervisor")}, nil)
-	role.SetSelected(u.T("role.scanner"))
-	role.Horizontal = true
 	msg := errorLabel()
 	confirm := widget.NewButton(u.T("person.confirm"), func() {
-		r := "scanner"
-		if role.Selected == u.T("role.supervisor") {
-			r = "supervisor"
-		}
 		err := u.deps.Sites.AddStaff(u.ctx(), *u.sess, station.NewStaff{
-			Phone: phone.Text, Name: name.Text, Password: pw.Text, SiteID: ids[site.Selected], Role: r})
+			Phone: phone.Text, Name: name.Text, Password: pw.Text, SiteID: ids[site.Selected], Role: "scanner"})
 		if err != nil {
 			msg.SetText(u.errText(err))
 			return
@@ -200,7 +194,6 @@ func (s *sitesScreen) showStaffForm(siteID string) {
 		widget.NewFormItem(u.T("staff.phone")+" *", phone),
 		widget.NewFormItem(u.T("staff.name")+" *", name),
 		widget.NewFormItem(u.T("staff.password")+" *", pw),
-		widget.NewFormItem(u.T("staff.role"), role),
 	)
 	box := container.NewVBox(widget.NewLabelWithStyle(u.T("sites.add_staff"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		form, msg, container.NewGridWithColumns(2, widget.NewButton(u.T("person.cancel"), u.showSites), confirm))
