@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"strings"
 	"image/color"
 	"time"
 
@@ -111,7 +112,14 @@ func (u *UI) showPerson(text string) {
 	s.temp = widget.NewEntry()
 	s.temp.SetPlaceHolder(u.T("person.temp_hint"))
 	s.temp.OnChanged = func(string) { s.update() }
-	s.temp.OnSubmitted = func(string) { s.onConfirm() }
+	s.temp.OnSubmitted = func(text string) {
+		// A handheld scanner types into the focused temperature entry: the next person's code.
+		if looksLikeCode(text) {
+			u.showPerson(strings.TrimSpace(text))
+			return
+		}
+		s.onConfirm()
+	}
 	s.localStay = widget.NewCheck(u.T("person.local_stay"), func(bool) { s.update() })
 	s.confirm = widget.NewButton(u.T("person.confirm"), s.onConfirm)
 	s.confirm.Importance = widget.HighImportance
@@ -171,6 +179,12 @@ func (u *UI) showPerson(text string) {
 	if view.Valid {
 		u.win.Canvas().Focus(s.temp)
 	}
+}
+
+// looksLikeCode tells a scanned code from a temperature typed into the same entry.
+func looksLikeCode(s string) bool {
+	s = strings.TrimSpace(s)
+	return len(s) > 8 && strings.HasPrefix(strings.ToUpper(s), "JXM:")
 }
 
 func (u *UI) statusWords(status, reason string) string {

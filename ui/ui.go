@@ -56,6 +56,11 @@ type Syncer interface {
 	SyncNow()
 }
 
+// Wedge tells a keyboard-wedge scanner's burst of keys from a person typing (scanner.Wedge).
+type Wedge interface {
+	Key(r rune, t time.Time) (string, bool)
+}
+
 // Frames is the camera: the latest preview frame and decoded texts. Nil when the kiosk has no camera.
 type Frames interface {
 	Preview() <-chan image.Image
@@ -71,6 +76,7 @@ type Deps struct {
 	Log       Log
 	Syncer    Syncer
 	Camera    Frames // may be nil
+	Wedge     Wedge  // may be nil: keys typed outside any entry are then ignored
 	Lang      string // zh (default) or en
 	DemoHint  string // demo logins shown on the login screen in demo mode
 	IdleLock  time.Duration
@@ -112,7 +118,23 @@ func New(a fyne.App, d Deps) (*UI, error) {
 	u.body = container.NewStack()
 	u.win.SetContent(container.NewBorder(u.header.box, nil, nil, nil, u.body))
 	u.showLogin()
+	// Keys that reach no entry (home screen, log, ...) may be a handheld scanner "typing" a code.
+	u.win.Canvas().SetOnTypedRune(func(r rune) { u.wedgeKey(r) })
+	u.win.Canvas().SetOnTypedKey(func(ev *fyne.KeyEvent) {
+		if ev.Name == fyne.KeyReturn || ev.Name == fyne.KeyEnter {
+			u.wedgeKey('\n')
+		}
+	})
 	return u, nil
+}
+
+func (u *UI) wedgeKey(r rune) {
+	if u.deps.Wedge == nil {
+		return
+	}
+	if text, ok := u.deps.Wedge.Key(r, u.deps.Now()); ok {
+		u.onCode(text)
+	}
 }
 
 // Window is the kiosk's window.
@@ -187,7 +209,7 @@ func (u *UI) showFrame(img image.Image) {
 
 // onCode receives a decoded code from the camera or a keyboard-wedge scanner.
 func (u *UI) onCode(text string) {
-	if u.sess == nil || (u.current != "scan" && u.current != "home") {
+	if u.sess == nil || (u.current != "scan" && u.current != "home" && u.current != "person") {
 		return
 	}
 	u.touched()

@@ -271,3 +271,35 @@ func findButton(o fyne.CanvasObject, text string) *widget.Button {
 	}
 	return nil
 }
+
+type fakeWedge struct{ buf []rune }
+
+func (w *fakeWedge) Key(r rune, _ time.Time) (string, bool) {
+	if r == '\n' {
+		s := string(w.buf)
+		w.buf = nil
+		return s, len(s) > 3
+	}
+	w.buf = append(w.buf, r)
+	return "", false
+}
+
+func TestWedgeScanFromHomeAndFromTemperatureEntry(t *testing.T) {
+	u, _ := newTestUI(t)
+	u.deps.Wedge = &fakeWedge{}
+	login(t, u, "13800000002")
+	for _, r := range "JXM:FIRST" {
+		u.wedgeKey(r)
+	}
+	u.wedgeKey('\n')
+	p, ok := u.screen.(*personScreen)
+	if !ok || p.view.Text != "JXM:FIRST" {
+		t.Fatalf("a wedge scan on the home screen opened %q", u.Current())
+	}
+	// The next person's code typed into the focused temperature entry replaces the screen.
+	test.Type(p.temp, "JXM:SECOND")
+	p.temp.OnSubmitted(p.temp.Text)
+	if p2 := u.screen.(*personScreen); p2.view.Text != "JXM:SECOND" {
+		t.Fatalf("scan into the temperature entry shows %q", p2.view.Text)
+	}
+}

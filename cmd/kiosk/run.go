@@ -17,6 +17,7 @@ import (
 
 	"github.com/yongji-county/checkpoint/assets"
 	"github.com/yongji-county/checkpoint/hq"
+	"github.com/yongji-county/checkpoint/scanner"
 	"github.com/yongji-county/checkpoint/station"
 	"github.com/yongji-county/checkpoint/store"
 	"github.com/yongji-county/checkpoint/sync"
@@ -119,7 +120,8 @@ func runWindow(ctx context.Context, f runFlags, stdout io.Writer, logger *slog.L
 	}
 	a := app.NewWithID("cn.gov.yongji.checkpoint")
 	a.SetIcon(assets.Icon)
-	deps := ui.Deps{Auth: st, Checker: st, Registrar: st, Sites: st, Log: st, Syncer: st, Lang: f.lang}
+	deps := ui.Deps{Auth: st, Checker: st, Registrar: st, Sites: st, Log: st, Syncer: st, Lang: f.lang,
+		Wedge: scanner.NewWedge(scanner.WedgeConfig{})}
 	if demoInfo != nil {
 		var hints []string
 		for _, l := range demoInfo.Logins {
