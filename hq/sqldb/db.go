@@ -1,7 +1,8 @@
 // Package sqldb is HQ's storage: one portable SQL schema on SQLite (modernc.org/sqlite, pure Go)
 // or PostgreSQL (jackc/pgx/v5 through database/sql). Queries are written once with "?"
-// placeholders and rewritten to "$n" for PostgreSQL; nothing else differs between the backends,
-// so PostgreSQL-wire engines such as CockroachDB run the same statements.
+// placeholders and rewritten to "$n" for PostgreSQL, so PostgreSQL-wire engines such as
+// CockroachDB run the same statements. The one exception is record ingest on PostgreSQL, which
+// loads batches with COPY (see DB.Ingest).
 package sqldb
 
 import (
@@ -36,6 +37,9 @@ const TimeFormat = "2006-01-02T15:04:05.000000000Z"
 type DB struct {
 	db *sql.DB
 	pg bool
+	// forceStaged makes Ingest on PostgreSQL go straight to the staging table, the path it
+	// otherwise takes only when a concurrent batch stored one of its ids (for tests).
+	forceStaged bool
 }
 
 // Open opens (creating if needed) the database named by dsn — "sqlite:PATH" or

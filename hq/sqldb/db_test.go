@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -146,6 +147,102 @@ func BenchmarkIngestParallel(b *testing.B) {
 				}
 			})
 			b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
+}
+
+// TestIngestOutcomes checks stored, duplicate and conflict answers and the stored bytes, on
+// every backend and (on PostgreSQL) on both the COPY path and the staging-table path.
+func TestIngestOutcomes(t *testing.T) {
+	for _, b := range hqtest.Backends() {
+		for _, staged := range []bool{false, true} {
+			if staged && b.Name != "postgres" {
+				continue
+			}
+			t.Run(fmt.Sprintf("%s/staged=%v", b.Name, staged), func(t *testing.T) {
+				ctx := context.Background()
+				d, err := Open(ctx, b.DSN(t))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer d.Close()
+				d.forceStaged = staged
+				now := time.Date(2022, 4, 1, 8, 0, 0, 0, time.UTC)
+				rec := func(id, body string) checkpoint.Record {
+					return checkpoint.Record{ID: id, Kind: checkpoint.KindCheck, DeviceID: "d", SiteID: "s", StaffID: "st", CreatedAt: now, Body: []byte(body)}
+				}
+				got, err := d.Ingest(ctx, []checkpoint.Record{rec("b", `{"x": 1}`), rec("a", `{}`), rec("b", `{"x": 1}`), rec("b", `{"x":1}`)}, now)
+				want := []string{checkpoint.ResultStored, checkpoint.ResultStored, checkpoint.ResultDuplicate, checkpoint.ResultConflict}
+				if err != nil || !slices.Equal(got, want) {
+					t.Fatalf("first Ingest = %v, %v; want %v", got, err, want)
+				}
+				got, err = d.Ingest(ctx, []checkpoint.Record{rec("c", `{}`), rec("b", `{"x": 1}`), rec("a", `{"y":2}`)}, now)
+				want = []string{checkpoint.ResultStored, checkpoint.ResultDuplicate, checkpoint.ResultConflict}
+				if err != nil || !slices.Equal(got, want) {
+					t.Fatalf("second Ingest = %v, %v; want %v", got, err, want)
+				}
+				r, err := d.Record(ctx, "b")
+				if err != nil || string(r.Body) != `{"x": 1}` || !r.CreatedAt.Equal(now) || r.StaffID != "st" {
+					t.Fatalf("Record(b) = %+v, %v", r, err)
+				}
+			})
+		}
+	}
+}
+
+// TestIngestConcurrentOverlap has writers store overlapping batches at once: every id must be
+// stored exactly once and every other answer be duplicate (on PostgreSQL this drives the COPY
+// path into its unique-violation fallback).
+func TestIngestConcurrentOverlap(t *testing.T) {
+	for _, b := range hqtest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			d, err := Open(ctx, b.DSN(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			now := time.Now()
+			const writers, rounds, size = 4, 10, 50
+			var stored atomic.Int64
+			errs := make(chan error, writers)
+			for w := range writers {
+				go func() {
+					for r := range rounds {
+						recs := make([]checkpoint.Record, size)
+						for i := range recs {
+							// Writers share ids; each writer sends them in a different order.
+							id := fmt.Sprintf("r%02d-%03d", r, (i*(w+1))%size)
+							recs[i] = checkpoint.Record{ID: id, Kind: checkpoint.KindCheck, DeviceID: "d", SiteID: "s", StaffID: "st", CreatedAt: now, Body: []byte(`{}`)}
+						}
+						out, err := d.Ingest(ctx, recs, now)
+						if err != nil {
+							errs <- err
+							return
+						}
+						for _, o := range out {
+							switch o {
+							case checkpoint.ResultStored:
+								stored.Add(1)
+							case checkpoint.ResultDuplicate:
+							default:
+								errs <- fmt.Errorf("outcome %q", o)
+								return
+							}
+						}
+					}
+					errs <- nil
+				}()
+			}
+			for range writers {
+				if err := <-errs; err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Writer w sends ids (i*(w+1)) mod size, so the union over writers is every id.
+			if got := stored.Load(); got != rounds*size {
+				t.Fatalf("stored %d records; want %d", got, rounds*size)
+			}
 		})
 	}
 }

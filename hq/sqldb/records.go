@@ -7,13 +7,14 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	checkpoint "github.com/yongji-county/checkpoint"
 )
@@ -66,41 +67,47 @@ func (d *DB) Ingest(ctx context.Context, recs []checkpoint.Record, now time.Time
 	// PostgreSQL's unique index.
 	ordered := slices.Clone(uniq)
 	slices.SortFunc(ordered, func(a, b int) int { return strings.Compare(recs[a].ID, recs[b].ID) })
-	recv := ftime(now)
-	mode := os.Getenv("XMODE")
-	err := d.txConn(ctx, "ingest", d.pg && mode == "copy", func(conn *sql.Conn, tx *sql.Tx) error {
-		for _, i := range uniq { // a retried transaction starts over
-			out[i] = ""
-		}
-		inserted := make(map[string]bool, len(uniq))
-		if d.pg && mode == "copy" {
-			if err := d.copyRecords(ctx, conn, tx, recs, hashes, ordered, recv, inserted); err != nil {
-				return err
+	b := &ingestBatch{recs: recs, hashes: hashes, ordered: ordered, recv: ftime(now)}
+	// On PostgreSQL the batch is first tried with a plain COPY into records; if another
+	// transaction inserted one of its ids in the meantime, the COPY fails on the unique index and
+	// the batch runs again through the staging table, which skips such ids.
+	staged := d.forceStaged
+	for {
+		err := d.txConn(ctx, "ingest", d.pg, func(conn *sql.Conn, tx *sql.Tx) error {
+			for _, i := range uniq { // a retried transaction starts over
+				out[i] = ""
 			}
-		} else if d.pg && mode == "unnest" {
-			if err := d.unnestRecords(ctx, tx, recs, hashes, ordered, recv, inserted); err != nil {
-				return err
-			}
-		} else {
-			for start := 0; start < len(ordered); start += insertChunk {
-				part := ordered[start:min(start+insertChunk, len(ordered))]
-				if err := d.insertRecords(ctx, tx, recs, hashes, part, recv, inserted); err != nil {
-					return err
+			var (
+				inserted map[string]bool
+				held     map[string]string // content hashes of ids already stored, when known
+				err      error
+			)
+			switch {
+			case d.pg && !staged:
+				inserted, held, err = d.copyRecords(ctx, conn, tx, b)
+			case d.pg:
+				inserted, err = d.stageRecords(ctx, conn, tx, b)
+			default:
+				inserted = make(map[string]bool, len(ordered))
+				for start := 0; start < len(ordered) && err == nil; start += insertChunk {
+					err = d.insertRecords(ctx, tx, b, ordered[start:min(start+insertChunk, len(ordered))], inserted)
 				}
 			}
-		}
-		var existing []string
-		for _, i := range uniq {
-			if inserted[recs[i].ID] {
-				out[i] = checkpoint.ResultStored
-			} else {
-				existing = append(existing, recs[i].ID)
-			}
-		}
-		if len(existing) > 0 {
-			held, err := d.contentHashes(ctx, tx, existing)
 			if err != nil {
 				return err
+			}
+			var existing []string
+			for _, i := range uniq {
+				if inserted[recs[i].ID] {
+					out[i] = checkpoint.ResultStored
+				} else {
+					existing = append(existing, recs[i].ID)
+				}
+			}
+			if len(existing) > 0 && held == nil {
+				if held, err = d.contentHashes(ctx, tx, existing); err != nil {
+					return err
+				}
 			}
 			for _, i := range uniq {
 				if out[i] != "" {
@@ -112,24 +119,40 @@ func (d *DB) Ingest(ctx context.Context, recs []checkpoint.Record, now time.Time
 					out[i] = checkpoint.ResultConflict
 				}
 			}
+			return d.applyStored(ctx, tx, recs, out)
+		})
+		if !staged && uniqueViolation(err) {
+			staged = true
+			continue
 		}
-		return d.applyStored(ctx, tx, recs, out)
-	})
-	if err != nil {
-		return nil, err
+		if err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
-	return out, nil
+}
+
+// ingestBatch is what one Ingest writes: the records, their content hashes, the indexes of
+// the first occurrence of each id in id order, and the time received.
+type ingestBatch struct {
+	recs    []checkpoint.Record
+	hashes  []string
+	ordered []int
+	recv    string
+}
+
+// row is record i as a row of records (received_at last).
+func (b *ingestBatch) row(i int) []any {
+	r := b.recs[i]
+	return []any{r.ID, string(r.Kind), r.DeviceID, r.SiteID, r.StaffID, ftime(r.CreatedAt), []byte(r.Body), b.hashes[i], b.recv}
 }
 
 // insertRecords inserts recs[i] for i in part with one multi-row INSERT, skipping ids already
-// held, and marks the ids it inserted. (PostgreSQL's unnest-of-arrays form was measured too and
-// was no faster, so both backends run the same statement.)
-func (d *DB) insertRecords(ctx context.Context, tx *sql.Tx, recs []checkpoint.Record, hashes []string, part []int, recv string, inserted map[string]bool) error {
+// held, and marks the ids it inserted (SQLite).
+func (d *DB) insertRecords(ctx context.Context, tx *sql.Tx, b *ingestBatch, part []int, inserted map[string]bool) error {
 	args := make([]any, 0, len(part)*9)
 	for _, i := range part {
-		r := recs[i]
-		args = append(args, r.ID, string(r.Kind), r.DeviceID, r.SiteID, r.StaffID,
-			ftime(r.CreatedAt), []byte(r.Body), hashes[i], recv)
+		args = append(args, b.row(i)...)
 	}
 	q := `INSERT INTO records (id, kind, device_id, site_id, staff_id, created_at, body, content_hash, received_at) VALUES ` +
 		d.placeholders(len(part), 9, 0) + ` ON CONFLICT (id) DO NOTHING RETURNING id`
@@ -151,68 +174,110 @@ func (d *DB) insertRecords(ctx context.Context, tx *sql.Tx, recs []checkpoint.Re
 	return nil
 }
 
-const stageTable = `CREATE TEMP TABLE IF NOT EXISTS ingest_stage (id TEXT, kind TEXT, device_id TEXT, site_id TEXT, staff_id TEXT,
-	created_at TEXT, body BYTEA, content_hash TEXT) ON COMMIT DELETE ROWS`
+// recordCols are the columns of records, in the order of ingestBatch.row.
+var recordCols = []string{"id", "kind", "device_id", "site_id", "staff_id", "created_at", "body", "content_hash", "received_at"}
 
-var stageCols = []string{"id", "kind", "device_id", "site_id", "staff_id", "created_at", "body", "content_hash"}
-
-func (d *DB) copyRecords(ctx context.Context, conn *sql.Conn, tx *sql.Tx, recs []checkpoint.Record, hashes []string, part []int, recv string, inserted map[string]bool) error {
-	if _, err := tx.ExecContext(ctx, stageTable); err != nil {
-		return fmt.Errorf("stage: %w", err)
+// copyRecords (PostgreSQL) looks up which of the batch's ids are already stored, with their
+// content hashes, and COPYs the others straight into records — far cheaper for the server than
+// a multi-row INSERT … ON CONFLICT. An id that another transaction stores between the look-up
+// and the COPY makes the COPY fail with a unique violation; Ingest then uses stageRecords.
+func (d *DB) copyRecords(ctx context.Context, conn *sql.Conn, tx *sql.Tx, b *ingestBatch) (inserted map[string]bool, held map[string]string, err error) {
+	ids := make([]string, len(b.ordered))
+	for j, i := range b.ordered {
+		ids[j] = b.recs[i].ID
 	}
-	err := conn.Raw(func(dc any) error {
-		c, ok := dc.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("driver connection is %T", dc)
+	rows, err := tx.QueryContext(ctx, `SELECT id, content_hash FROM records WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, nil, fmt.Errorf("existing: %w", err)
+	}
+	held = map[string]string{}
+	if err := scanHashes(rows, held); err != nil {
+		return nil, nil, fmt.Errorf("existing: %w", err)
+	}
+	fresh := make([]int, 0, len(b.ordered))
+	for _, i := range b.ordered {
+		if _, ok := held[b.recs[i].ID]; !ok {
+			fresh = append(fresh, i)
 		}
-		_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{"ingest_stage"}, stageCols, pgx.CopyFromSlice(len(part), func(j int) ([]any, error) {
-			r := recs[part[j]]
-			return []any{r.ID, string(r.Kind), r.DeviceID, r.SiteID, r.StaffID, ftime(r.CreatedAt), []byte(r.Body), hashes[part[j]]}, nil
-		}))
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("copy: %w", err)
 	}
-	rows, err := tx.QueryContext(ctx, `INSERT INTO records (id, kind, device_id, site_id, staff_id, created_at, body, content_hash, received_at)
-SELECT id, kind, device_id, site_id, staff_id, created_at, body, content_hash, $1 FROM ingest_stage ORDER BY id
-ON CONFLICT (id) DO NOTHING RETURNING id`, recv)
-	if err != nil {
-		return fmt.Errorf("insert: %w", err)
+	if len(fresh) > 0 {
+		if err := copyRows(ctx, conn, "records", recordCols, len(fresh), func(j int) []any { return b.row(fresh[j]) }); err != nil {
+			return nil, nil, err
+		}
 	}
-	return scanInserted(rows, inserted)
+	inserted = make(map[string]bool, len(fresh))
+	for _, i := range fresh {
+		inserted[b.recs[i].ID] = true
+	}
+	return inserted, held, nil
 }
 
-func (d *DB) unnestRecords(ctx context.Context, tx *sql.Tx, recs []checkpoint.Record, hashes []string, part []int, recv string, inserted map[string]bool) error {
-	n := len(part)
-	ids, kinds, devs, sites, staff, created, hs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	bodies := make([][]byte, n)
-	for j, i := range part {
-		r := recs[i]
-		ids[j], kinds[j], devs[j], sites[j], staff[j], created[j], hs[j], bodies[j] = r.ID, string(r.Kind), r.DeviceID, r.SiteID, r.StaffID, ftime(r.CreatedAt), hashes[i], r.Body
-	}
-	rows, err := tx.QueryContext(ctx, `INSERT INTO records (id, kind, device_id, site_id, staff_id, created_at, body, content_hash, received_at)
-SELECT u.*, $9 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::text[]) AS u
-ON CONFLICT (id) DO NOTHING RETURNING id`, ids, kinds, devs, sites, staff, created, bodies, hs, recv)
-	if err != nil {
-		return fmt.Errorf("insert: %w", err)
-	}
-	return scanInserted(rows, inserted)
-}
+// stageTable holds a batch on its way into records; it lives as long as the connection and is
+// emptied at every commit.
+const stageTable = `CREATE TEMP TABLE IF NOT EXISTS ingest_stage (id TEXT, kind TEXT, device_id TEXT, site_id TEXT,
+	staff_id TEXT, created_at TEXT, body BYTEA, content_hash TEXT, received_at TEXT) ON COMMIT DELETE ROWS`
 
-func scanInserted(rows *sql.Rows, inserted map[string]bool) error {
+// stageRecords (PostgreSQL) COPYs the batch into the staging table, then moves it into records
+// in id order with ON CONFLICT (id) DO NOTHING, and reports the ids it inserted.
+func (d *DB) stageRecords(ctx context.Context, conn *sql.Conn, tx *sql.Tx, b *ingestBatch) (map[string]bool, error) {
+	if _, err := tx.ExecContext(ctx, stageTable); err != nil {
+		return nil, fmt.Errorf("stage: %w", err)
+	}
+	if err := copyRows(ctx, conn, "ingest_stage", recordCols, len(b.ordered), func(j int) []any { return b.row(b.ordered[j]) }); err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, `INSERT INTO records (`+strings.Join(recordCols, ", ")+`)
+SELECT `+strings.Join(recordCols, ", ")+` FROM ingest_stage ORDER BY id ON CONFLICT (id) DO NOTHING RETURNING id`)
+	if err != nil {
+		return nil, fmt.Errorf("insert: %w", err)
+	}
 	defer rows.Close()
+	inserted := make(map[string]bool, len(b.ordered))
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
-			return fmt.Errorf("insert: %w", err)
+			return nil, fmt.Errorf("insert: %w", err)
 		}
 		inserted[id] = true
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("insert: %w", err)
+		return nil, fmt.Errorf("insert: %w", err)
+	}
+	return inserted, nil
+}
+
+// copyRows COPYs n rows into table over conn, inside the transaction open on it.
+func copyRows(ctx context.Context, conn *sql.Conn, table string, cols []string, n int, row func(j int) []any) error {
+	err := conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("driver connection is %T, not pgx", dc)
+		}
+		_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromSlice(n, func(j int) ([]any, error) { return row(j), nil }))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("copy into %s: %w", table, err)
 	}
 	return nil
+}
+
+// uniqueViolation reports PostgreSQL's unique_violation (23505).
+func uniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+func scanHashes(rows *sql.Rows, held map[string]string) error {
+	defer rows.Close()
+	for rows.Next() {
+		var id, h string
+		if err := rows.Scan(&id, &h); err != nil {
+			return err
+		}
+		held[id] = h
+	}
+	return rows.Err()
 }
 
 func (d *DB) contentHashes(ctx context.Context, tx *sql.Tx, ids []string) (map[string]string, error) {
@@ -227,16 +292,7 @@ func (d *DB) contentHashes(ctx context.Context, tx *sql.Tx, ids []string) (map[s
 		if err != nil {
 			return nil, fmt.Errorf("existing: %w", err)
 		}
-		for rows.Next() {
-			var id, h string
-			if err := rows.Scan(&id, &h); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("existing: %w", err)
-			}
-			held[id] = h
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		if err := scanHashes(rows, held); err != nil {
 			return nil, fmt.Errorf("existing: %w", err)
 		}
 	}
