@@ -14,7 +14,7 @@ import (
 
 	"github.com/google/uuid"
 	checkpoint "github.com/yongji-county/checkpoint"
-	"github.com/yongji-county/checkpoint/hq/internal/hqtest"
+	"github.com/yongji-county/checkpoint/internal/dbtest"
 )
 
 // checkBody is a realistic check record body (~450 bytes).
@@ -58,7 +58,7 @@ func pushRaw(c *http.Client, url, auth string, body []byte) (checkpoint.PushResp
 
 // BenchmarkIngest pushes 1000-record gzip batches from one kiosk through the HTTP handler.
 func BenchmarkIngest(b *testing.B) {
-	for _, be := range hqtest.Backends() {
+	for _, be := range dbtest.Backends() {
 		b.Run(be.Name, func(b *testing.B) {
 			e := newEnv(b, be.DSN(b), Config{})
 			bodies := make([][]byte, 0, 64)
@@ -92,7 +92,7 @@ func BenchmarkIngest(b *testing.B) {
 // duplicates). It reports HQ's throughput and the p50/p99 latency of one push.
 func BenchmarkKiosks200(b *testing.B) {
 	const kiosks, batches, perBatch = 200, 5, 100
-	for _, be := range hqtest.Backends() {
+	for _, be := range dbtest.Backends() {
 		b.Run(be.Name, func(b *testing.B) {
 			e := newEnv(b, be.DSN(b), Config{})
 			ctx := context.Background()

@@ -13,7 +13,7 @@ import (
 
 	"github.com/google/uuid"
 	checkpoint "github.com/yongji-county/checkpoint"
-	"github.com/yongji-county/checkpoint/hq/internal/hqtest"
+	"github.com/yongji-county/checkpoint/internal/dbtest"
 )
 
 const testAdmin = "test-admin-token"
@@ -170,7 +170,7 @@ func (e *env) stats() Stats {
 
 // forEachBackend runs fn as a subtest on SQLite and on PostgreSQL.
 func forEachBackend(t *testing.T, fn func(t *testing.T, dsn string)) {
-	for _, b := range hqtest.Backends() {
+	for _, b := range dbtest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			t.Parallel()
 			fn(t, b.DSN(t))

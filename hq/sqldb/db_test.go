@@ -11,7 +11,7 @@ import (
 	"time"
 
 	checkpoint "github.com/yongji-county/checkpoint"
-	"github.com/yongji-county/checkpoint/hq/internal/hqtest"
+	"github.com/yongji-county/checkpoint/internal/dbtest"
 )
 
 func TestRebind(t *testing.T) {
@@ -56,7 +56,7 @@ func contains(s, sub string) bool {
 }
 
 func TestReopenAndEnroll(t *testing.T) {
-	for _, b := range hqtest.Backends() {
+	for _, b := range dbtest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			dsn := b.DSN(t)
 			ctx := context.Background()
@@ -96,7 +96,7 @@ func TestReopenAndEnroll(t *testing.T) {
 // BenchmarkIngest measures the storage alone: 1000 records per transaction.
 func BenchmarkIngest(b *testing.B) {
 	body := []byte(`{"code_id":"3f9a1c2b7d4e5f60","verdict":"pass","reasons":["ok"],"temp_tenths":365,"sealed":"` + string(make([]byte, 0)) + `AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","person_hash":"9b1d4c0e2f3a5b6c7d8e9f0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e"}`)
-	for _, c := range hqtest.Backends() {
+	for _, c := range dbtest.Backends() {
 		b.Run(c.Name, func(b *testing.B) {
 			d, err := Open(context.Background(), c.DSN(b))
 			if err != nil {
@@ -124,7 +124,7 @@ func BenchmarkIngest(b *testing.B) {
 // at once); SQLite serialises them, PostgreSQL overlaps them.
 func BenchmarkIngestParallel(b *testing.B) {
 	body := []byte(`{"code_id":"3f9a1c2b7d4e5f60","verdict":"pass","reasons":["ok"],"temp_tenths":365,"person_hash":"9b1d4c0e2f3a5b6c7d8e9f0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e","sealed":"` + strings.Repeat("A", 200) + `"}`)
-	for _, c := range hqtest.Backends() {
+	for _, c := range dbtest.Backends() {
 		b.Run(c.Name, func(b *testing.B) {
 			d, err := Open(context.Background(), c.DSN(b))
 			if err != nil {
@@ -154,7 +154,7 @@ func BenchmarkIngestParallel(b *testing.B) {
 // TestIngestOutcomes checks stored, duplicate and conflict answers and the stored bytes, on
 // every backend and (on PostgreSQL) on both the COPY path and the staging-table path.
 func TestIngestOutcomes(t *testing.T) {
-	for _, b := range hqtest.Backends() {
+	for _, b := range dbtest.Backends() {
 		for _, staged := range []bool{false, true} {
 			if staged && b.Name != "postgres" {
 				continue
@@ -194,7 +194,7 @@ func TestIngestOutcomes(t *testing.T) {
 // stored exactly once and every other answer be duplicate (on PostgreSQL this drives the COPY
 // path into its unique-violation fallback).
 func TestIngestConcurrentOverlap(t *testing.T) {
-	for _, b := range hqtest.Backends() {
+	for _, b := range dbtest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
 			d, err := Open(ctx, b.DSN(t))

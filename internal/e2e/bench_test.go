@@ -30,11 +30,11 @@ func BenchmarkSync100k(b *testing.B) {
 			name string
 			rate float64 // HQ's per-device rate; 0 = HQ's default (10/s, burst 40)
 		}{{"hq-default-rate", 0}, {"no-rate-limit", 1e6}} {
-			b.Run(be.name+"/"+limit.name, func(b *testing.B) {
+			b.Run(be.Name+"/"+limit.name, func(b *testing.B) {
 				var total time.Duration
 				for range b.N {
 					b.StopTimer()
-					node := startHQ(b, be.dsn(b), limit.rate)
+					node := startHQ(b, be.DSN(b), limit.rate)
 					k := newKiosk(b, node, node.URL(), sync.Config{Logger: testLogger(b)})
 					seedOutbox(b, k, n)
 					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)

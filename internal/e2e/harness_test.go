@@ -3,9 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,70 +28,15 @@ import (
 
 	checkpoint "github.com/yongji-county/checkpoint"
 	"github.com/yongji-county/checkpoint/hq"
+	"github.com/yongji-county/checkpoint/internal/dbtest"
 	"github.com/yongji-county/checkpoint/store"
 	"github.com/yongji-county/checkpoint/sync"
 )
 
-// backend is one HQ database to run a test against.
-type backend struct {
-	name string
-	dsn  func(t testing.TB) string // a fresh, empty database, removed when t ends
-}
-
-var backends = []backend{{"sqlite", sqliteDSN}, {"postgres", postgresDSN}}
-
-func sqliteDSN(t testing.TB) string { return "sqlite:" + filepath.Join(t.TempDir(), "hq.db") }
+// backends are the HQ databases every test runs against.
+var backends = dbtest.Backends()
 
 // pgRequired reports whether a missing PostgreSQL fails the test rather than skipping it.
-func pgRequired() bool {
-	return os.Getenv("CI") != "" || os.Getenv("CHECKPOINT_REQUIRE_PG") == "1"
-}
-
-func skipOrFailNoPG(t testing.TB) {
-	t.Helper()
-	if pgRequired() {
-		t.Fatal("CHECKPOINT_PG_DSN is not set but PostgreSQL is required (CI or CHECKPOINT_REQUIRE_PG=1); start one with scripts/pg-start.sh")
-	}
-	t.Skip("PostgreSQL tests skipped: set CHECKPOINT_PG_DSN (scripts/pg-start.sh prints one)")
-}
-
-// postgresDSN makes a schema of its own in CHECKPOINT_PG_DSN's database and returns a DSN whose
-// search_path is that schema; the schema is dropped when t ends.
-func postgresDSN(t testing.TB) string {
-	t.Helper()
-	base := os.Getenv("CHECKPOINT_PG_DSN")
-	if base == "" {
-		skipOrFailNoPG(t)
-	}
-	return pgSchema(t, base)
-}
-
-func pgSchema(t testing.TB, base string) string {
-	t.Helper()
-	db, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatalf("open %s: %v", base, err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "e2e_" + hex.EncodeToString(b)
-	if _, err := db.ExecContext(context.Background(), "CREATE SCHEMA "+schema); err != nil {
-		db.Close()
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		db.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		db.Close()
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("parse DSN: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // privatePG starts a PostgreSQL cluster of this test's own with scripts/pg-start.sh (so that
 // stopping it does not disturb other tests using the shared one) and returns its DSN and
@@ -101,7 +44,7 @@ func pgSchema(t testing.TB, base string) string {
 func privatePG(t testing.TB) (dsn string, stop, start func()) {
 	t.Helper()
 	if os.Getenv("CHECKPOINT_PG_DSN") == "" {
-		skipOrFailNoPG(t)
+		dbtest.SkipOrFailNoPG(t)
 	}
 	_, file, _, _ := runtime.Caller(0)
 	script := filepath.Join(filepath.Dir(file), "..", "..", "scripts", "pg-start.sh")

@@ -41,9 +41,9 @@ func faultyConfig() sync.Config {
 func TestExactlyOnceUnderFaults(t *testing.T) {
 	n := records(10000)
 	for i, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
+		t.Run(b.Name, func(t *testing.T) {
 			t.Parallel()
-			node := startHQ(t, b.dsn(t), 0) // HQ's own rate limit stays on: 429s are part of the test
+			node := startHQ(t, b.DSN(t), 0) // HQ's own rate limit stays on: 429s are part of the test
 			fp := newFaultProxy(t, node.URL(), uint64(42+i), 0.3)
 			front := toxic(t, fp.URL(),
 				`{"name":"lat","type":"latency","stream":"downstream","toxicity":1,"attributes":{"latency":2,"jitter":2}}`,
@@ -77,9 +77,9 @@ func TestExactlyOnceUnderFaults(t *testing.T) {
 func TestHQRestartMidSync(t *testing.T) {
 	n := records(3000)
 	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
+		t.Run(b.Name, func(t *testing.T) {
 			t.Parallel()
-			node := startHQ(t, b.dsn(t), 1e6)
+			node := startHQ(t, b.DSN(t), 1e6)
 			k := newKiosk(t, node, node.URL(), faultyConfig())
 			outage(t, k, n, node.crash, node.start)
 			checkExactlyOnce(t, node, k, n)

@@ -1,6 +1,6 @@
-// Package hqtest gives HQ's tests their databases: a SQLite file in a temp dir, and, when
+// Package dbtest gives tests their HQ databases: a SQLite file in a temp dir, and, when
 // CHECKPOINT_PG_DSN is set, a PostgreSQL schema of its own that is dropped after the test.
-package hqtest
+package dbtest
 
 import (
 	"context"
@@ -44,18 +44,31 @@ func PostgresDSN(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv("CHECKPOINT_PG_DSN")
 	if base == "" {
-		if PGRequired() {
-			t.Fatal("CHECKPOINT_PG_DSN is not set but PostgreSQL is required (CI or CHECKPOINT_REQUIRE_PG=1); start one with scripts/pg-start.sh")
-		}
-		t.Skip("PostgreSQL tests skipped: set CHECKPOINT_PG_DSN (scripts/pg-start.sh prints one)")
+		SkipOrFailNoPG(t)
 	}
+	return SchemaDSN(t, base)
+}
+
+// SkipOrFailNoPG ends t for want of PostgreSQL: a skip, or a failure where PostgreSQL is required.
+func SkipOrFailNoPG(t testing.TB) {
+	t.Helper()
+	if PGRequired() {
+		t.Fatal("CHECKPOINT_PG_DSN is not set but PostgreSQL is required (CI or CHECKPOINT_REQUIRE_PG=1); start one with scripts/pg-start.sh")
+	}
+	t.Skip("PostgreSQL tests skipped: set CHECKPOINT_PG_DSN (scripts/pg-start.sh prints one)")
+}
+
+// SchemaDSN creates a schema of its own in the PostgreSQL database base names and returns a DSN
+// whose search_path is that schema; the schema is dropped when t ends.
+func SchemaDSN(t testing.TB, base string) string {
+	t.Helper()
 	db, err := sql.Open("pgx", base)
 	if err != nil {
 		t.Fatalf("open %s: %v", base, err)
 	}
 	b := make([]byte, 6)
 	rand.Read(b)
-	schema := "hqtest_" + hex.EncodeToString(b)
+	schema := "test_" + hex.EncodeToString(b)
 	if _, err := db.ExecContext(context.Background(), "CREATE SCHEMA "+schema); err != nil {
 		db.Close()
 		t.Fatalf("create schema: %v", err)
@@ -66,7 +79,7 @@ func PostgresDSN(t testing.TB) string {
 	})
 	u, err := url.Parse(base)
 	if err != nil {
-		t.Fatalf("parse CHECKPOINT_PG_DSN: %v", err)
+		t.Fatalf("parse PostgreSQL DSN: %v", err)
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
