@@ -4,29 +4,18 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"sort"
 	"syscall"
+
+	"github.com/yongji-county/checkpoint/internal/cli"
 )
 
-// command is one subcommand. It returns the process exit code: 0 on success, 2 for usage errors.
-type command struct {
-	summary string
-	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
-}
+var commands = cli.New("hq", "usage: hq COMMAND [FLAGS]", "")
 
-// commands is filled by init functions in the files of this package, one file per subcommand.
-var commands = map[string]command{}
-
-func register(name, summary string, run func(ctx context.Context, args []string, stdout, stderr io.Writer) int) {
-	if _, dup := commands[name]; dup {
-		panic("hq: command registered twice: " + name)
-	}
-	commands[name] = command{summary: summary, run: run}
-}
+// register is called by the init function of each subcommand's file.
+func register(name, summary string, run cli.Run) { commands.Register(name, summary, run) }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -36,30 +25,5 @@ func main() {
 }
 
 func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	name := "help"
-	if len(args) > 0 {
-		name, args = args[0], args[1:]
-	}
-	if name == "help" || name == "-h" || name == "--help" {
-		usage(stdout)
-		return 0
-	}
-	cmd, ok := commands[name]
-	if !ok {
-		fmt.Fprintf(stderr, "hq: 未知命令 unknown command %q (see: hq help)\n", name)
-		return 2
-	}
-	return cmd.run(ctx, args, stdout, stderr)
-}
-
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: hq COMMAND [FLAGS]")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
-	}
+	return commands.Dispatch(ctx, args, stdout, stderr)
 }
