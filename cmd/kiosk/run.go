@@ -106,7 +106,8 @@ func runWindow(ctx context.Context, f runFlags, stdout io.Writer, logger *slog.L
 			fmt.Fprintf(stdout, "demo login: %s / %s (%s)\n", l.Phone, l.Password, l.Role)
 		}
 	}
-	client := sync.New(db, sync.Config{BaseURL: f.hqURL, Logger: logger, DeviceName: hostname()})
+	client := sync.New(db, sync.Config{BaseURL: f.hqURL, Logger: logger, DeviceName: hostname(),
+		StatusTimeout: 1500 * time.Millisecond})
 	if demoInfo != nil {
 		if err := enrollDemo(ctx, db, client, f.hqURL, demoInfo.EnrollmentCode); err != nil {
 			return err
