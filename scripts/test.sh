@@ -31,3 +31,9 @@ go test -count=1 ./...
 
 step "tests with the gocv tag and the race detector"
 go test -count=1 -race -tags gocv -timeout 30m ./...
+
+step "decoder corpus floors with the gocv tag (too slow under the race detector, so checked here)"
+go test -count=1 -tags gocv -run Corpus ./scanner
+
+step "capture loop leaks no Mat and no goroutine (gocv MatProfile)"
+go test -count=1 -tags gocv,matprofile -run NoLeaks ./scanner
