@@ -161,8 +161,12 @@ func (u *UI) showPerson(text string) {
 		notes = append(notes, w)
 	}
 	measure := widget.NewForm(widget.NewFormItem(u.T("person.temp"), s.temp))
+	exception := widget.NewLabel("⚠ " + u.T("person.high_risk"))
+	exception.Importance = widget.WarningImportance
+	exception.Wrapping = fyne.TextWrapWord
 	if !view.HighRisk {
 		s.localStay.Hide()
+		exception.Hide()
 	}
 	if !view.Valid {
 		s.temp.Disable()
@@ -171,7 +175,7 @@ func (u *UI) showPerson(text string) {
 	title := widget.NewLabelWithStyle(u.T("person.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	left := container.NewVBox(title, info)
 	left.Objects = append(left.Objects, notes...)
-	right := container.NewVBox(s.banner.box, s.banner.msg, measure, s.localStay, s.msg,
+	right := container.NewVBox(s.banner.box, s.banner.msg, measure, exception, s.localStay, s.msg,
 		container.NewGridWithColumns(2, s.cancel, s.confirm))
 	u.screen = s
 	u.setBody("person", container.NewPadded(container.NewGridWithColumns(2, left, right)))
