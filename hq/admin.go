@@ -286,12 +286,7 @@ func (s *Server) saveSite(w http.ResponseWriter, r *http.Request, site checkpoin
 		return
 	}
 	if site.ParentID != "" {
-		vers, err := s.db.Versions(ctx)
-		if err != nil {
-			s.internal(w, r, err)
-			return
-		}
-		sn, err := s.snapshot(ctx, vers)
+		_, sn, err := s.current(ctx)
 		if err != nil {
 			s.internal(w, r, err)
 			return

@@ -280,12 +280,7 @@ func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request, dev sqldb.
 		have[k] = v
 	}
 	ctx := r.Context()
-	vers, err := s.db.Versions(ctx)
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	sn, err := s.snapshot(ctx, vers)
+	vers, sn, err := s.current(ctx)
 	if err != nil {
 		s.internal(w, r, err)
 		return

@@ -31,6 +31,16 @@ type snapshotCache struct {
 }
 
 // snapshot returns the tree and roster at the current versions, reloading when they changed.
+// current returns the dataset versions and the site/staff snapshot they describe.
+func (s *Server) current(ctx context.Context) (map[string]int64, *snapshot, error) {
+	vers, err := s.db.Versions(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	sn, err := s.snapshot(ctx, vers)
+	return vers, sn, err
+}
+
 func (s *Server) snapshot(ctx context.Context, vers map[string]int64) (*snapshot, error) {
 	sv, tv := vers[checkpoint.DatasetSites], vers[checkpoint.DatasetStaff]
 	s.snap.mu.Lock()
@@ -264,12 +274,7 @@ func (s *Server) handleBatches(w http.ResponseWriter, r *http.Request, dev sqldb
 		return
 	}
 	ctx := r.Context()
-	vers, err := s.db.Versions(ctx)
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	sn, err := s.snapshot(ctx, vers)
+	_, sn, err := s.current(ctx)
 	if err != nil {
 		s.internal(w, r, err)
 		return
