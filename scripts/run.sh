@@ -3,6 +3,8 @@
 # virtual one with Xvfb and says so, so that `make run` works everywhere.
 set -euo pipefail
 bin=$1; shift
+# Fyne reads the locale from LANG and complains about "C"; the kiosk speaks Chinese by default anyway.
+case "${LANG:-C}" in C | C.* | POSIX) export LANG=zh_CN.UTF-8 ;; esac
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
 	export DISPLAY=:${KIOSK_XVFB_DISPLAY:-77}
 	if ! xdpyinfo -display "$DISPLAY" >/dev/null 2>&1 && [ ! -e "/tmp/.X11-unix/X${DISPLAY#:}" ]; then
