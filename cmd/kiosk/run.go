@@ -105,6 +105,10 @@ func runWindow(ctx context.Context, f runFlags, stdout io.Writer, logger *slog.L
 		for _, l := range demo.Info.Logins {
 			fmt.Fprintf(stdout, "demo login: %s / %s (%s)\n", l.Phone, l.Password, l.Role)
 		}
+		for _, c := range demo.Info.Codes {
+			// Paste one into 扫一扫's entry, or show it to the camera, to try a check.
+			fmt.Fprintf(stdout, "demo code (%s): %s\n", c.Label, c.Code)
+		}
 	}
 	client := sync.New(db, sync.Config{BaseURL: f.hqURL, Logger: logger, DeviceName: hostname(),
 		StatusTimeout: 1500 * time.Millisecond})
