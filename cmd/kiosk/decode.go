@@ -146,10 +146,6 @@ func decodeVideo(ctx context.Context, dec *scanner.Decoder, path string, window 
 	return 0
 }
 
-func millis(d time.Duration) float64 {
-	return math.Round(float64(d.Microseconds())) / 1000
-}
-
 func points(ps []scanner.Point) [][2]float64 {
 	out := make([][2]float64, len(ps))
 	for i, p := range ps {

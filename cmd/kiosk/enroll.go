@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -56,7 +55,9 @@ func runEnroll(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "kiosk enroll: %s (%v)\n", sync.Explain(err), err)
 		return 1
 	}
-	json.NewEncoder(stdout).Encode(enrollOutput{DeviceID: dev.ID, SiteID: dev.SiteID})
+	if code := writeJSONLine(stdout, stderr, enrollOutput{DeviceID: dev.ID, SiteID: dev.SiteID}); code != 0 {
+		return code
+	}
 	if _, err := c.Pull(ctx); err != nil {
 		fmt.Fprintf(stderr, "kiosk enroll: enrolled, but the first pull failed: %s (%v); run kiosk sync\n", sync.Explain(err), err)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -92,8 +91,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "kiosk export: %v\n", err)
 		return 1
 	}
-	json.NewEncoder(stdout).Encode(exportOutput{Rows: n, Out: *out})
-	return 0
+	return writeJSONLine(stdout, stderr, exportOutput{Rows: n, Out: *out})
 }
 
 // parseDay reads a YYYY-MM-DD day in China time (the end of the day when end is set, so --to

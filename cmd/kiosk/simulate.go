@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -74,16 +73,11 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	out := simulateOutput{Saved: len(lat), MS: time.Since(start).Milliseconds(), DB: db.Path()}
 	if len(lat) > 0 {
 		slices.Sort(lat)
-		out.P50MS = msFloat(lat[len(lat)/2])
-		out.P99MS = msFloat(lat[min(len(lat)*99/100, len(lat)-1)])
+		out.P50MS = millis(lat[len(lat)/2])
+		out.P99MS = millis(lat[min(len(lat)*99/100, len(lat)-1)])
 	}
-	if err := json.NewEncoder(stdout).Encode(out); err != nil {
-		return 1
-	}
-	return 0
+	return writeJSONLine(stdout, stderr, out)
 }
-
-func msFloat(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 var simSurnames = []rune("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗")
 var simGiven = []rune("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -75,8 +74,7 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "kiosk sync: %v\n", err)
 	}
-	json.NewEncoder(stdout).Encode(out)
-	if err != nil {
+	if code := writeJSONLine(stdout, stderr, out); code != 0 || err != nil {
 		return 1
 	}
 	return 0

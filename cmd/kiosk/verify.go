@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -114,17 +113,6 @@ func readListFile[T any](path string, parse func([]byte) (T, error)) (T, error) 
 		return zero, fmt.Errorf("%s: %w", path, err)
 	}
 	return v, nil
-}
-
-// writeJSONLine prints v as one line of JSON.
-func writeJSONLine(stdout, stderr io.Writer, v any) int {
-	enc := json.NewEncoder(stdout)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		fmt.Fprintf(stderr, "kiosk: write output: %v\n", err)
-		return 1
-	}
-	return 0
 }
 
 // parseInterspersed parses flags that come before or after the positional arguments (the flag
