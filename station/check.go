@@ -127,10 +127,7 @@ func (st *Station) Confirm(ctx context.Context, s Session, v ScanView, temp stri
 	if err != nil {
 		return d, err
 	}
-	m, err := st.meta(s)
-	if err != nil {
-		return d, errStore(err)
-	}
+	m := st.meta(s)
 	c := checkpoint.Check{Verdict: d.Verdict, Reasons: d.Reasons, Online: v.Online, ScannedAt: v.ScannedAt.UTC(),
 		ConfirmedAt: m.At, CodeError: v.ErrorKind}
 	if c.Reasons == nil {

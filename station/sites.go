@@ -120,10 +120,7 @@ func (st *Station) SaveSite(ctx context.Context, s Session, site checkpoint.Site
 	if err := site.Validate(); err != nil {
 		return problem("site_invalid", "站点信息不完整或过长", "site details are incomplete or too long", err)
 	}
-	m, err := st.meta(s)
-	if err != nil {
-		return errStore(err)
-	}
+	m := st.meta(s)
 	if _, err := st.db.SaveSiteEdit(ctx, m, checkpoint.SiteEdit{Site: site, Created: created}); err != nil {
 		return errStore(err)
 	}
@@ -186,10 +183,7 @@ func (st *Station) AddStaff(ctx context.Context, s Session, n NewStaff) error {
 	staff := checkpoint.Staff{ID: "staff-" + strings.ReplaceAll(uuid.NewString(), "-", "")[:12], PhoneHash: hash,
 		PhoneMasked: phone.Masked(), NameMasked: name.Masked(), Role: role, SiteID: n.SiteID, PasswordHash: pw,
 		Active: true, UpdatedAt: st.now().UTC()}
-	m, err := st.meta(s)
-	if err != nil {
-		return errStore(err)
-	}
+	m := st.meta(s)
 	if _, err := st.db.SaveStaffAdd(ctx, m, checkpoint.StaffAdd{Staff: staff}); err != nil {
 		return errStore(err)
 	}

@@ -55,16 +55,9 @@ func New(cfg Config) *Station {
 	return &Station{db: cfg.DB, sync: cfg.Sync, now: cfg.Now, log: cfg.Logger, shifts: map[string]int{}}
 }
 
-func (st *Station) meta(s Session) (store.Meta, error) {
-	d, err := st.db.Device(context.Background())
-	if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrNotEnrolled) {
-		return store.Meta{}, err
-	}
-	id := d.ID
-	if id == "" {
-		id = "unenrolled"
-	}
-	return store.Meta{DeviceID: id, SiteID: s.SiteID, StaffID: s.StaffID, At: st.now().UTC()}, nil
+// meta is the envelope of a record made now by s; the store fills in this kiosk's device id.
+func (st *Station) meta(s Session) store.Meta {
+	return store.Meta{SiteID: s.SiteID, StaffID: s.StaffID, At: st.now().UTC()}
 }
 
 // rules returns the thresholds from the last settings HQ sent, or the safe defaults.
@@ -146,11 +139,8 @@ func (st *Station) Logout(ctx context.Context, s Session) {
 }
 
 func (st *Station) event(ctx context.Context, staff checkpoint.Staff, ev, detail string) {
-	m, err := st.meta(Session{StaffID: staff.ID, SiteID: staff.SiteID})
-	if err == nil {
-		_, err = st.db.SaveStaffEvent(ctx, m, checkpoint.StaffEvent{Event: ev, At: m.At, Detail: detail})
-	}
-	if err != nil {
+	m := st.meta(Session{StaffID: staff.ID, SiteID: staff.SiteID})
+	if _, err := st.db.SaveStaffEvent(ctx, m, checkpoint.StaffEvent{Event: ev, At: m.At, Detail: detail}); err != nil {
 		st.log.Warn("staff event not saved", "event", ev, "err", err)
 	}
 }
