@@ -35,6 +35,10 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { db.Close() })
 	f.db = db
+	// An enrolled kiosk: the roster below only ever arrives after enrollment.
+	if err := db.SaveDevice(ctx, store.Device{ID: "dev-test", Secret: "s", SiteID: "demo-site", HQURL: "http://hq.invalid", EnrolledAt: testNow}); err != nil {
+		t.Fatal(err)
+	}
 	key, err := checkpoint.GenerateIssuerKey("k1", testNow.AddDate(-1, 0, 0), time.Time{})
 	if err != nil {
 		t.Fatal(err)
