@@ -22,6 +22,31 @@ type Config struct {
 	MaxClockSkew time.Duration `json:"max_clock_skew"`
 	// MaxCodeAge caps the age of any code whatever its own expiry says.
 	MaxCodeAge time.Duration `json:"max_code_age"`
+	// LiveTTL is the validity of a live (phone) code: HQ issues live codes for it, and a kiosk
+	// accepts a live code for at most LiveTTL plus ValiditySkew after its issue time, whatever
+	// the code claims (see MaxValidity).
+	LiveTTL time.Duration `json:"live_ttl"`
+}
+
+// Verification caps (DESIGN §9: the verifier caps validity per kind, whatever the code claims).
+const (
+	// MaxPrintedValidity is the longest a printed code verifies after its issue time.
+	MaxPrintedValidity = 7 * 24 * time.Hour
+	// MaxLiveTTL bounds Config.LiveTTL: a live code lives for minutes.
+	MaxLiveTTL = time.Hour
+	// ValiditySkew is the allowance added to every cap for a kiosk clock running ahead of HQ's.
+	ValiditySkew = 2 * time.Minute
+)
+
+// MaxValidity is the longest a code of kind k verifies after its issue time: LiveTTL for a
+// live code, MaxPrintedValidity for a printed one, each plus ValiditySkew. Zero fields of c
+// take their defaults.
+func (c Config) MaxValidity(k CodeKind) time.Duration {
+	c = c.WithDefaults()
+	if k == KindPrinted {
+		return MaxPrintedValidity + ValiditySkew
+	}
+	return c.LiveTTL + ValiditySkew
 }
 
 // DefaultConfig returns the safe defaults used until HQ has sent a config.
@@ -33,6 +58,7 @@ func DefaultConfig() Config {
 		LocalCounty:   "220221",
 		MaxClockSkew:  5 * time.Minute,
 		MaxCodeAge:    31 * 24 * time.Hour,
+		LiveTTL:       KindLive.DefaultTTL(),
 	}
 }
 
@@ -57,6 +83,9 @@ func (c Config) WithDefaults() Config {
 	if c.MaxCodeAge == 0 {
 		c.MaxCodeAge = d.MaxCodeAge
 	}
+	if c.LiveTTL == 0 {
+		c.LiveTTL = d.LiveTTL
+	}
 	return c
 }
 
@@ -74,6 +103,8 @@ func (c Config) Validate() error {
 		err = fmt.Errorf("max clock skew %v must be within 0-24h", c.MaxClockSkew)
 	case c.MaxCodeAge <= 0:
 		err = fmt.Errorf("max code age %v must be positive", c.MaxCodeAge)
+	case c.LiveTTL < time.Minute || c.LiveTTL > MaxLiveTTL:
+		err = fmt.Errorf("live ttl %v must be within 1m-%v", c.LiveTTL, MaxLiveTTL)
 	}
 	if err != nil {
 		return fmt.Errorf("config: %w", err)

@@ -59,6 +59,18 @@ var (
 	ErrNotYetValid  = errors.New("code: not yet valid")
 	ErrRevoked      = errors.New("code: revoked")
 	ErrClockSkew    = errors.New("code: issued in the future, the local clock looks wrong")
+	// ErrKeyDistrusted: the signing key is in the trust list but HQ distrusted it (compromised).
+	ErrKeyDistrusted = errors.New("code: signed by a distrusted (compromised) key")
+)
+
+// Errors a kiosk adds after Verify, with their own staff messages.
+var (
+	// ErrUnknownCode: HQ was reached and has no record of the code (known:false): a signature
+	// alone does not make it real.
+	ErrUnknownCode = errors.New("code: HQ does not know this code")
+	// ErrRevocationsUnavailable: the kiosk could not read its revocation list, so it cannot tell
+	// that the code is not revoked; the code does not pass.
+	ErrRevocationsUnavailable = errors.New("code: revocation list unavailable on this kiosk")
 )
 
 // Errors returned when issuing a code.
@@ -187,6 +199,10 @@ func validMaskedID(s string) bool {
 	return len(s) == 18 && provinces[s[:2]] && allDigits(s[:6]) && s[6:14] == "********" &&
 		allDigits(s[14:17]) && (s[17] == 'X' || s[17] >= '0' && s[17] <= '9')
 }
+
+// ValidReason reports whether s may be a code's status reason: at most MaxReasonLen printable
+// characters, no leading or trailing space.
+func ValidReason(s string) bool { return validReason(s) }
 
 func validReason(s string) bool {
 	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > MaxReasonLen || strings.TrimSpace(s) != s {
@@ -432,10 +448,14 @@ type Revocations interface {
 }
 
 // Verify checks a scanned code text offline, as of now: its prefix and encoding, that a key in
-// trust signed it and was valid when it was issued, that it is not in revoked (nil: none), that
-// its issue time is not beyond cfg.MaxClockSkew in the future, and that it is within its validity
-// and cfg.MaxCodeAge. Each failure wraps one of ErrNotOurs, ErrMalformed, ErrUnknownKey,
-// ErrBadSignature, ErrRevoked, ErrClockSkew, ErrNotYetValid or ErrExpired.
+// trust signed it, is not distrusted and was valid (not yet retired) when the code was issued,
+// that it is not in revoked (nil: none), that its issue time is not beyond cfg.MaxClockSkew in
+// the future, and that it is within its validity. The validity verified is never longer than
+// cfg.MaxValidity(kind) from the issue time, nor than cfg.MaxCodeAge, whatever the code claims;
+// for a retired key it also ends cfg.MaxValidity(kind) after the retirement, so that codes its
+// holder backdates after retiring it stop verifying soon. Each failure wraps one of ErrNotOurs,
+// ErrMalformed, ErrUnknownKey, ErrBadSignature, ErrKeyDistrusted, ErrRevoked, ErrClockSkew,
+// ErrNotYetValid or ErrExpired.
 func Verify(text string, trust TrustList, revoked Revocations, now time.Time, cfg Config) (Claims, error) {
 	cfg = cfg.WithDefaults()
 	text = strings.TrimSpace(text)
@@ -462,6 +482,9 @@ func Verify(text string, trust TrustList, revoked Revocations, now time.Time, cf
 	if !ed25519.Verify(key.PublicKey, append([]byte(CodePrefix), payload...), sig) {
 		return Claims{}, ErrBadSignature
 	}
+	if key.State == KeyDistrusted {
+		return Claims{}, fmt.Errorf("%w: kid %q", ErrKeyDistrusted, c.KID)
+	}
 	if !key.ValidAt(c.IssuedAt) {
 		return Claims{}, fmt.Errorf("%w: key %q not valid at issue time %s", ErrUnknownKey, c.KID, c.IssuedAt.Format(time.RFC3339))
 	}
@@ -474,8 +497,25 @@ func Verify(text string, trust TrustList, revoked Revocations, now time.Time, cf
 	if !c.NotBefore.IsZero() && now.Before(c.NotBefore) {
 		return Claims{}, fmt.Errorf("%w: valid from %s", ErrNotYetValid, c.NotBefore.Format(time.RFC3339))
 	}
-	if !now.Before(c.ExpiresAt) || now.Sub(c.IssuedAt) > cfg.MaxCodeAge {
-		return Claims{}, fmt.Errorf("%w: expired at %s", ErrExpired, c.ExpiresAt.Format(time.RFC3339))
+	limit := cfg.MaxValidity(c.Kind)
+	end := c.ExpiresAt
+	if e := c.IssuedAt.Add(limit); e.Before(end) {
+		end = e
+	}
+	if e := c.IssuedAt.Add(cfg.MaxCodeAge); e.Before(end) {
+		end = e
+	}
+	if !key.RetiredAt.IsZero() {
+		if e := key.RetiredAt.Add(limit); e.Before(end) {
+			end = e
+		}
+	}
+	if !now.Before(end) {
+		if end.Equal(c.ExpiresAt) {
+			return Claims{}, fmt.Errorf("%w: expired at %s", ErrExpired, c.ExpiresAt.Format(time.RFC3339))
+		}
+		return Claims{}, fmt.Errorf("%w: claims expiry %s, but a %s code verifies only until %s", ErrExpired,
+			c.ExpiresAt.Format(time.RFC3339), c.Kind, end.Format(time.RFC3339))
 	}
 	return c, nil
 }

@@ -330,11 +330,16 @@ func TestMaxCodeAge(t *testing.T) {
 		t.Fatal(err)
 	}
 	trust := goldenTrust()
-	if _, err := Verify(text, trust, nil, goldenNow.Add(30*24*time.Hour), DefaultConfig()); err != nil {
-		t.Errorf("Verify at 30 days = %v; want nil", err)
+	cfg := DefaultConfig()
+	cfg.MaxCodeAge = 3 * 24 * time.Hour
+	if _, err := Verify(text, trust, nil, goldenNow.Add(2*24*time.Hour), cfg); err != nil {
+		t.Errorf("Verify at 2 days = %v; want nil", err)
 	}
-	if _, err := Verify(text, trust, nil, goldenNow.Add(32*24*time.Hour), DefaultConfig()); !errors.Is(err, ErrExpired) {
-		t.Errorf("Verify at 32 days = %v; want ErrExpired (MaxCodeAge)", err)
+	if _, err := Verify(text, trust, nil, goldenNow.Add(4*24*time.Hour), cfg); !errors.Is(err, ErrExpired) {
+		t.Errorf("Verify at 4 days = %v; want ErrExpired (MaxCodeAge of 3 days)", err)
+	}
+	if _, err := Verify(text, trust, nil, goldenNow.Add(8*24*time.Hour), DefaultConfig()); !errors.Is(err, ErrExpired) {
+		t.Errorf("Verify at 8 days = %v; want ErrExpired (printed cap)", err)
 	}
 }
 

@@ -23,6 +23,9 @@ const (
 	kindNotYetValid  = "not_yet_valid"
 	kindRevoked      = "revoked"
 	kindClockSkew    = "clock_skew"
+	kindDistrusted   = "key_distrusted"
+	kindUnknownCode  = "unknown_code"
+	kindNoRevocation = "revocations_unavailable"
 	kindIDLength     = "length"
 	kindIDCharacter  = "character"
 	kindIDDate       = "date"
@@ -43,6 +46,9 @@ var errorKinds = []struct {
 	{ErrNotYetValid, kindNotYetValid},
 	{ErrRevoked, kindRevoked},
 	{ErrClockSkew, kindClockSkew},
+	{ErrKeyDistrusted, kindDistrusted},
+	{ErrUnknownCode, kindUnknownCode},
+	{ErrRevocationsUnavailable, kindNoRevocation},
 	{ErrIDLength, kindIDLength},
 	{ErrIDCharacter, kindIDCharacter},
 	{ErrIDDate, kindIDDate},
@@ -79,6 +85,9 @@ var messages = map[string]Message{
 	kindNotYetValid:  {"健康码尚未生效", "the code is not valid yet"},
 	kindRevoked:      {"健康码已被撤销，请联系指挥部核实", "the code has been revoked, check with HQ"},
 	kindClockSkew:    {"本机时钟可能不准，请校准时间后重新扫描", "this kiosk's clock looks wrong, set the time and scan again"},
+	kindDistrusted:   {"此码的签发密钥已被指挥部停止信任（可能泄露），此码一律无效", "HQ has distrusted the key that signed this code (possibly compromised): the code is invalid"},
+	kindUnknownCode:  {"指挥部没有此码的记录，可能是伪造码，请核实身份", "HQ does not know this code: it may be forged; check the person's identity"},
+	kindNoRevocation: {"本机无法读取撤销名单，不能确认此码未被撤销，请同步后重试或人工复核", "this kiosk cannot read its revocation list, so the code cannot be confirmed as not revoked; sync and retry, or check by hand"},
 	kindIDLength:     {"身份证号码应为18位", "an ID number has 18 characters"},
 	kindIDCharacter:  {"身份证号码应为17位数字加1位数字或X", "an ID number is 17 digits and a digit or X"},
 	kindIDDate:       {"身份证号码中的出生日期无效", "the birth date in the ID number is not valid"},

@@ -118,15 +118,22 @@ func ParseRiskList(data []byte) (RiskList, error) {
 	return l, nil
 }
 
-// Match returns the highest-level area active at t that covers the 6-digit household code.
-// Among areas of equal level the first listed wins.
+// Match returns the area that decides the 6-digit household code at t: among the areas active
+// at t that cover it, the most specific one (a county before its city, a city before its
+// province), so that a district listed low inside a high-risk city is low. Among entries for the
+// same area the highest level wins, then the first listed.
 func (l RiskList) Match(household string, at time.Time) (RiskArea, bool) {
 	var best RiskArea
 	if len(household) != 6 || !allDigits(household) {
 		return best, false
 	}
 	for _, a := range l {
-		if riskRank[a.Level] > riskRank[best.Level] && a.Code != "" && a.ActiveAt(at) && strings.HasPrefix(household, a.Prefix()) {
+		p := a.Prefix()
+		if riskRank[a.Level] == 0 || a.Code == "" || !a.ActiveAt(at) || !strings.HasPrefix(household, p) {
+			continue
+		}
+		bp := best.Prefix()
+		if best.Level == "" || len(p) > len(bp) || len(p) == len(bp) && riskRank[a.Level] > riskRank[best.Level] {
 			best = a
 		}
 	}

@@ -15,39 +15,69 @@ import (
 // HQ serves to kiosks:
 //
 //	{"version": 3, "keys": [{"kid": "k1a2b3c", "public_key": "<base64 of 32 bytes>",
-//	  "not_before": "2022-03-01T00:00:00+08:00", "not_after": "2023-03-01T00:00:00+08:00"}]}
+//	  "not_before": "2022-03-01T00:00:00+08:00", "not_after": "2023-03-01T00:00:00+08:00",
+//	  "state": "retired", "retired_at": "2022-09-01T00:00:00+08:00"}]}
 //
-// Several keys may be valid at once, so that keys can rotate without a gap.
+// Several keys may be valid at once, so that keys can rotate without a gap. A list without
+// "state" (from an older HQ) holds active keys, or retired ones where "retired_at" is given.
 type TrustList struct {
 	Version int64        `json:"version"` // increases with every change; the sync cursor
 	Keys    []TrustedKey `json:"keys"`
 }
 
+// KeyState is the life stage of an issuing key (DESIGN §9).
+type KeyState string
+
+// Key states.
+const (
+	// KeyActive keys issue codes.
+	KeyActive KeyState = "active"
+	// KeyRetired keys issue nothing new; the codes they issued before retirement verify until
+	// their own expiry, and never later than the retirement plus the kind's cap.
+	KeyRetired KeyState = "retired"
+	// KeyDistrusted keys are compromised: no code they signed verifies. They stay in the trust
+	// list so that staff see why.
+	KeyDistrusted KeyState = "distrusted"
+)
+
 // TrustedKey is one HQ issuing key. A code verifies under it only if the code's issue time lies
-// within [NotBefore, NotAfter]: a retired key keeps verifying the codes it issued while valid, and
-// no code claiming to be issued later.
+// within [NotBefore, NotAfter] and not after RetiredAt, and the key is not distrusted.
 type TrustedKey struct {
 	KID       string            `json:"kid"`
 	PublicKey ed25519.PublicKey `json:"public_key"` // standard base64 of the 32-byte key
 	NotBefore time.Time         `json:"not_before"`
-	NotAfter  time.Time         `json:"not_after,omitzero"` // zero: no end yet
+	NotAfter  time.Time         `json:"not_after,omitzero"`  // zero: no end yet
+	State     KeyState          `json:"state,omitempty"`     // empty in old lists: see ParseTrustList
+	RetiredAt time.Time         `json:"retired_at,omitzero"` // when it stopped issuing; zero while active
 }
 
-// ValidAt reports whether the key may have issued a code at t.
+// ValidAt reports whether the key may have issued a code at t: within its window and not after
+// its retirement. It says nothing of distrust.
 func (k TrustedKey) ValidAt(t time.Time) bool {
-	return !t.Before(k.NotBefore) && (k.NotAfter.IsZero() || !t.After(k.NotAfter))
+	return !t.Before(k.NotBefore) && (k.NotAfter.IsZero() || !t.After(k.NotAfter)) &&
+		(k.RetiredAt.IsZero() || !t.After(k.RetiredAt))
 }
 
-// ParseTrustList decodes and validates a trust list.
+// ParseTrustList decodes and validates a trust list. A key without a state is active, or
+// retired when it has a retired_at.
 func ParseTrustList(data []byte) (TrustList, error) {
 	var t TrustList
 	if err := json.Unmarshal(data, &t); err != nil {
 		return TrustList{}, fmt.Errorf("trust list: %w", err)
 	}
+	for i, k := range t.Keys {
+		if k.State == "" {
+			t.Keys[i].State = KeyActive
+			if !k.RetiredAt.IsZero() {
+				t.Keys[i].State = KeyRetired
+			}
+		}
+	}
 	return t, t.Validate()
 }
 
-// Validate checks every key: a valid, unique kid, a 32-byte key and an ordered window.
+// Validate checks every key: a valid, unique kid, a 32-byte key, an ordered window, a known
+// state, and a retirement time for a retired key that is not before its window opens.
 func (t TrustList) Validate() error {
 	seen := make(map[string]bool, len(t.Keys))
 	for _, k := range t.Keys {
@@ -60,6 +90,14 @@ func (t TrustList) Validate() error {
 			return fmt.Errorf("trust list: key %q: public key must be %d bytes", k.KID, ed25519.PublicKeySize)
 		case !k.NotAfter.IsZero() && k.NotAfter.Before(k.NotBefore):
 			return fmt.Errorf("trust list: key %q: not_after before not_before", k.KID)
+		case k.State != "" && k.State != KeyActive && k.State != KeyRetired && k.State != KeyDistrusted:
+			return fmt.Errorf("trust list: key %q: state %q: want active, retired or distrusted", k.KID, k.State)
+		case k.State == KeyRetired && k.RetiredAt.IsZero():
+			return fmt.Errorf("trust list: key %q: retired without retired_at", k.KID)
+		case k.State == KeyActive && !k.RetiredAt.IsZero():
+			return fmt.Errorf("trust list: key %q: active with a retired_at", k.KID)
+		case !k.RetiredAt.IsZero() && k.RetiredAt.Before(k.NotBefore):
+			return fmt.Errorf("trust list: key %q: retired_at before not_before", k.KID)
 		}
 		seen[k.KID] = true
 	}
@@ -144,7 +182,7 @@ func (k IssuerKey) Issuer() (*Issuer, error) {
 // TrustedKey returns the public entry for k, to publish in a trust list.
 func (k IssuerKey) TrustedKey() TrustedKey {
 	priv := ed25519.NewKeyFromSeed(k.PrivateKey)
-	return TrustedKey{KID: k.KID, PublicKey: priv.Public().(ed25519.PublicKey), NotBefore: k.NotBefore, NotAfter: k.NotAfter}
+	return TrustedKey{KID: k.KID, PublicKey: priv.Public().(ed25519.PublicKey), NotBefore: k.NotBefore, NotAfter: k.NotAfter, State: KeyActive}
 }
 
 // RevocationList is the set of revoked code ids that HQ sends to kiosks:

@@ -66,6 +66,9 @@ type VerdictInput struct {
 	LocalStay bool
 	// Temperature is the measured reading; 0 when not measured.
 	Temperature Celsius
+	// TempMeasured says Temperature was measured even when it reads 0 (a typed "0" is an
+	// implausible reading, not a missing one).
+	TempMeasured bool
 	// Offline is true when the code's live status could not be confirmed with HQ.
 	Offline bool
 	Config  Config
@@ -139,7 +142,7 @@ func Decide(in VerdictInput) Verdict {
 		}
 	}
 	switch t := in.Temperature; {
-	case t == 0:
+	case t == 0 && !in.TempMeasured:
 		apply(OutcomePass, ReasonTempMissing)
 	case cfg.CheckTemperature(t) != nil:
 		apply(OutcomeRefer, ReasonTempImplausible)
