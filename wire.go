@@ -102,10 +102,12 @@ type EnrollResponse struct {
 
 // CodeStatus answers GET /api/v1/codes/{code_id}/status: the live state HQ knows of a code.
 type CodeStatus struct {
-	CodeID    string    `json:"code_id"`
-	Known     bool      `json:"known"`
-	Revoked   bool      `json:"revoked"`
-	Status    string    `json:"status,omitempty"` // green, yellow, red: the person's current colour
-	Reason    string    `json:"reason,omitempty"`
-	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	CodeID  string `json:"code_id"`
+	Known   bool   `json:"known"`
+	Revoked bool   `json:"revoked"`
+	// KeyDistrusted: the key that signed the code is distrusted (then Revoked is true as well).
+	KeyDistrusted bool      `json:"key_distrusted,omitempty"`
+	Status        string    `json:"status,omitempty"` // green, yellow, red: the person's current colour
+	Reason        string    `json:"reason,omitempty"`
+	UpdatedAt     time.Time `json:"updated_at,omitempty"`
 }

@@ -130,8 +130,9 @@ func (s *Server) handlePersonStatus(w http.ResponseWriter, r *http.Request) {
 		s.badRequest(w, "bad_status", "状态必须是 green、yellow 或 red / status must be green, yellow or red")
 		return
 	}
-	if len([]rune(req.Reason)) > checkpoint.MaxReasonLen {
-		s.badRequest(w, "bad_reason", fmt.Sprintf("原因最多 %d 个字 / reason at most %d characters", checkpoint.MaxReasonLen, checkpoint.MaxReasonLen))
+	if !checkpoint.ValidReason(req.Reason) {
+		s.badRequest(w, "bad_reason", fmt.Sprintf("原因最多 %d 个可打印字符，首尾不能有空格 / reason: at most %d printable characters, no leading or trailing space",
+			checkpoint.MaxReasonLen, checkpoint.MaxReasonLen))
 		return
 	}
 	p, err := s.findPerson(r.Context(), req.CodeID, req.PersonID, req.IDNumber)
@@ -170,6 +171,9 @@ type IssueRequest struct {
 	Name     string `json:"name"`
 	IDNumber string `json:"id_number"`
 	Kind     string `json:"kind,omitempty"` // live (default) or printed
+	// Household is the household registration division code (6 digits), stored with the person.
+	// Empty: keep the one on record, or, for a new person, the region of the ID number.
+	Household string `json:"household,omitempty"`
 }
 
 // IssueResponse answers it: Code is the text to put in the QR.
@@ -179,6 +183,7 @@ type IssueResponse struct {
 	Code      string    `json:"code"`
 	Kind      string    `json:"kind"`
 	Status    string    `json:"status"`
+	Household string    `json:"household"`
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
@@ -186,7 +191,9 @@ type IssueResponse struct {
 var errInput = errors.New("hq: invalid input")
 
 // IssueCode issues a health code for a person (created on first issue, green) with HQ's
-// current key and the person's current colour.
+// current key and the person's colour as it is when the code is recorded: the status read and
+// the code's record are one transaction, so a concurrent change of colour revokes the code or
+// is in it. A live code lives for the rules' live TTL, a printed one for the kind's default.
 func (s *Server) IssueCode(ctx context.Context, req IssueRequest) (IssueResponse, error) {
 	name, err := checkpoint.ParseName(req.Name)
 	if err != nil {
@@ -202,37 +209,47 @@ func (s *Server) IssueCode(ctx context.Context, req IssueRequest) (IssueResponse
 			return IssueResponse{}, fmt.Errorf("%w: %w", errInput, err)
 		}
 	}
+	if req.Household != "" && !checkpoint.ValidDivisionCode(req.Household) {
+		return IssueResponse{}, fmt.Errorf("%w: household %q is not a 6-digit division code", errInput, req.Household)
+	}
 	hk, err := s.personHashKey(ctx)
 	if err != nil {
 		return IssueResponse{}, fmt.Errorf("hq: issue code: %w", err)
 	}
-	now := s.now()
-	h := sealbox.Hash(hk, id.Full())
-	p, err := s.db.PersonByIDHash(ctx, h)
-	if errors.Is(err, sqldb.ErrNotFound) {
-		p = sqldb.Person{ID: "p-" + h[:24], Name: name.Full(), IDMasked: id.Masked(), IDHash: h, Household: id.Region(),
-			Status: string(checkpoint.StatusGreen), UpdatedAt: now}
-		if err := s.db.PutPerson(ctx, p); err != nil {
-			return IssueResponse{}, fmt.Errorf("hq: issue code: %w", err)
+	ttl := kind.DefaultTTL()
+	if kind == checkpoint.KindLive {
+		if rules, err := s.rules(ctx); err == nil {
+			ttl = rules.LiveTTL
 		}
-	} else if err != nil {
-		return IssueResponse{}, fmt.Errorf("hq: issue code: %w", err)
 	}
+	now := s.now()
 	is, err := s.issuer(ctx, now)
 	if err != nil {
 		return IssueResponse{}, fmt.Errorf("hq: issue code: %w", err)
 	}
-	text, c, err := is.Issue(checkpoint.Claims{Name: name.Full(), IDMasked: id.Masked(), Household: p.Household,
-		Status: checkpoint.Status(p.Status), Reason: p.Reason, Kind: kind}, now)
+	h := sealbox.Hash(hk, id.Full())
+	household := req.Household
+	if household == "" {
+		household = id.Region()
+	}
+	fresh := sqldb.Person{ID: "p-" + h[:24], Name: name.Full(), IDMasked: id.Masked(), IDHash: h, Household: household,
+		Status: string(checkpoint.StatusGreen), UpdatedAt: now}
+	var text string
+	p, code, err := s.db.IssueCode(ctx, fresh, req.Household, func(p sqldb.Person) (sqldb.Code, error) {
+		t, c, err := is.Issue(checkpoint.Claims{Name: name.Full(), IDMasked: id.Masked(), Household: p.Household,
+			Status: checkpoint.Status(p.Status), Reason: p.Reason, Kind: kind, IssuedAt: now, ExpiresAt: now.Add(ttl)}, now)
+		if err != nil {
+			return sqldb.Code{}, err
+		}
+		text = t
+		return sqldb.Code{ID: c.CodeID, Kind: string(c.Kind), KeyID: c.KID, Status: string(c.Status),
+			IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt}, nil
+	})
 	if err != nil {
 		return IssueResponse{}, fmt.Errorf("hq: issue code: %w", err)
 	}
-	err = s.db.AddCode(ctx, sqldb.Code{ID: c.CodeID, PersonID: p.ID, Kind: string(c.Kind), KeyID: c.KID, Status: string(c.Status),
-		IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt})
-	if err != nil {
-		return IssueResponse{}, fmt.Errorf("hq: issue code: %w", err)
-	}
-	return IssueResponse{PersonID: p.ID, CodeID: c.CodeID, Code: text, Kind: string(c.Kind), Status: string(c.Status), ExpiresAt: c.ExpiresAt}, nil
+	return IssueResponse{PersonID: p.ID, CodeID: code.ID, Code: text, Kind: code.Kind, Status: code.Status, Household: p.Household,
+		ExpiresAt: code.ExpiresAt}, nil
 }
 
 func (s *Server) handleIssueCode(w http.ResponseWriter, r *http.Request) {
@@ -243,9 +260,13 @@ func (s *Server) handleIssueCode(w http.ResponseWriter, r *http.Request) {
 	resp, err := s.IssueCode(r.Context(), req)
 	switch {
 	case errors.Is(err, errInput):
-		s.badRequest(w, "bad_person", "姓名、身份证号或码类型无效 / invalid name, ID number or kind: "+strings.TrimPrefix(err.Error(), errInput.Error()+": "))
+		s.badRequest(w, "bad_person", "姓名、身份证号、户籍地或码类型无效 / invalid name, ID number, household or kind: "+strings.TrimPrefix(err.Error(), errInput.Error()+": "))
 	case errors.Is(err, errNoKey):
 		writeError(w, http.StatusConflict, "no_issuing_key", "没有可用的签发密钥，请先生成 / no issuing key valid now: create one first")
+	case errors.Is(err, checkpoint.ErrInvalidClaims):
+		writeError(w, http.StatusConflict, "invalid_claims", "此人的状态或原因无法写入健康码，请重新设置状态 / the person's status or reason cannot go into a code: set the status again")
+	case errors.Is(err, checkpoint.ErrCodeTooLarge):
+		s.badRequest(w, "code_too_large", "姓名过长，健康码放不下 / the name is too long to fit in a code")
 	case err != nil:
 		s.internal(w, r, err)
 	default:
@@ -467,11 +488,13 @@ func (s *Server) handleEnrollCode(w http.ResponseWriter, r *http.Request) {
 
 // KeyInfo describes an issuing key (never its private half).
 type KeyInfo struct {
-	KID       string    `json:"kid"`
-	PublicKey string    `json:"public_key"`
-	NotBefore time.Time `json:"not_before"`
-	NotAfter  time.Time `json:"not_after,omitzero"`
-	RetiredAt time.Time `json:"retired_at,omitzero"`
+	KID          string              `json:"kid"`
+	PublicKey    string              `json:"public_key"`
+	State        checkpoint.KeyState `json:"state"` // active, retired or distrusted
+	NotBefore    time.Time           `json:"not_before"`
+	NotAfter     time.Time           `json:"not_after,omitzero"`
+	RetiredAt    time.Time           `json:"retired_at,omitzero"`
+	DistrustedAt time.Time           `json:"distrusted_at,omitzero"`
 }
 
 func (s *Server) handleListKeys(w http.ResponseWriter, r *http.Request) {
@@ -482,7 +505,8 @@ func (s *Server) handleListKeys(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]KeyInfo, 0, len(keys))
 	for _, k := range keys {
-		out = append(out, KeyInfo{KID: k.ID, PublicKey: k.Public, NotBefore: k.NotBefore, NotAfter: k.NotAfter, RetiredAt: k.RetiredAt})
+		out = append(out, KeyInfo{KID: k.ID, PublicKey: k.Public, State: k.State, NotBefore: k.NotBefore, NotAfter: k.NotAfter,
+			RetiredAt: k.RetiredAt, DistrustedAt: k.DistrustedAt})
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -522,6 +546,23 @@ func (s *Server) handleRetireKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"kid": kid, "retired": true})
+}
+
+// handleDistrustKey marks a compromised key distrusted: every code it signed stops verifying on
+// each kiosk at its next pull, and at once for kiosks that ask HQ for the live status.
+func (s *Server) handleDistrustKey(w http.ResponseWriter, r *http.Request) {
+	kid := r.PathValue("kid")
+	err := s.db.DistrustKey(r.Context(), kid, s.now())
+	if errors.Is(err, sqldb.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "key_not_found", "找不到此密钥或已停止信任 / no such key, or already distrusted")
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.log.Warn("hq: issuing key distrusted", "kid", kid)
+	writeJSON(w, http.StatusOK, map[string]any{"kid": kid, "distrusted": true})
 }
 
 // SettingsRequest is the body of PUT /api/v1/admin/settings; absent fields stay as they are.

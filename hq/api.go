@@ -93,6 +93,19 @@ func (s *Server) SealPrivateKey(ctx context.Context) ([]byte, error) {
 	return base64.StdEncoding.DecodeString(k.Private)
 }
 
+// rules returns the rule thresholds in force, defaults filled in.
+func (s *Server) rules(ctx context.Context) (checkpoint.Config, error) {
+	v, err := s.setting(ctx, setRules)
+	if err != nil {
+		return checkpoint.Config{}, err
+	}
+	var c checkpoint.Config
+	if err := json.Unmarshal([]byte(v), &c); err != nil {
+		return checkpoint.Config{}, fmt.Errorf("rules: %w", err)
+	}
+	return c.WithDefaults(), nil
+}
+
 // settings builds the settings dataset.
 func (s *Server) settings(ctx context.Context) (checkpoint.Settings, error) {
 	var st checkpoint.Settings
@@ -123,8 +136,9 @@ func (s *Server) settings(ctx context.Context) (checkpoint.Settings, error) {
 	return st, nil
 }
 
-// trustList builds the trust dataset: every issuing key's public half. A retired key's window
-// ends when it was retired, so it keeps verifying the codes it issued before, and no later ones.
+// trustList builds the trust dataset: every issuing key's public half and state. A retired or
+// distrusted key carries its retirement time; its window (not_after) also ends then, for kiosks
+// that predate key states.
 func (s *Server) trustList(ctx context.Context, version int64) (checkpoint.TrustList, error) {
 	keys, err := s.db.Keys(ctx)
 	if err != nil {
@@ -136,9 +150,16 @@ func (s *Server) trustList(ctx context.Context, version int64) (checkpoint.Trust
 		if err != nil {
 			return tl, fmt.Errorf("key %s: %w", k.ID, err)
 		}
-		tk := checkpoint.TrustedKey{KID: k.ID, PublicKey: ed25519.PublicKey(pub), NotBefore: k.NotBefore, NotAfter: k.NotAfter}
-		if !k.RetiredAt.IsZero() && (tk.NotAfter.IsZero() || k.RetiredAt.Before(tk.NotAfter)) {
-			tk.NotAfter = k.RetiredAt
+		tk := checkpoint.TrustedKey{KID: k.ID, PublicKey: ed25519.PublicKey(pub), NotBefore: k.NotBefore, NotAfter: k.NotAfter,
+			State: k.State, RetiredAt: k.RetiredAt}
+		if tk.State == checkpoint.KeyActive {
+			tk.RetiredAt = time.Time{}
+		}
+		if !tk.RetiredAt.IsZero() && tk.RetiredAt.Before(tk.NotBefore) {
+			tk.RetiredAt = tk.NotBefore // retired before its window opened: it never issued
+		}
+		if !tk.RetiredAt.IsZero() && (tk.NotAfter.IsZero() || tk.RetiredAt.Before(tk.NotAfter)) {
+			tk.NotAfter = tk.RetiredAt
 		}
 		tl.Keys = append(tl.Keys, tk)
 	}
@@ -148,7 +169,7 @@ func (s *Server) trustList(ctx context.Context, version int64) (checkpoint.Trust
 // errNoKey means HQ has no key that may issue now.
 var errNoKey = errors.New("hq: no issuing key valid now")
 
-// issuer returns an issuer for the newest key that is not retired and is valid now.
+// issuer returns an issuer for the newest active key valid now.
 func (s *Server) issuer(ctx context.Context, now time.Time) (*checkpoint.Issuer, error) {
 	keys, err := s.db.Keys(ctx)
 	if err != nil {
@@ -156,7 +177,7 @@ func (s *Server) issuer(ctx context.Context, now time.Time) (*checkpoint.Issuer,
 	}
 	for i := len(keys) - 1; i >= 0; i-- {
 		k := keys[i]
-		if !k.RetiredAt.IsZero() || now.Before(k.NotBefore) || (!k.NotAfter.IsZero() && !now.Before(k.NotAfter)) {
+		if k.State != checkpoint.KeyActive || now.Before(k.NotBefore) || (!k.NotAfter.IsZero() && !now.Before(k.NotAfter)) {
 			continue
 		}
 		seed, err := base64.StdEncoding.DecodeString(k.Private)
@@ -192,7 +213,7 @@ func (s *Server) NewIssuingKey(ctx context.Context, validity time.Duration, rota
 	}
 	if rotate {
 		for _, k := range old {
-			if k.RetiredAt.IsZero() {
+			if k.State == checkpoint.KeyActive {
 				if err := s.db.RetireKey(ctx, k.ID, now); err != nil && !errors.Is(err, sqldb.ErrNotFound) {
 					return tk, fmt.Errorf("hq: rotate: %w", err)
 				}
@@ -331,6 +352,14 @@ func (s *Server) codeStatus(ctx context.Context, id string) (checkpoint.CodeStat
 		return st, err
 	}
 	st.Known, st.Revoked = true, c.Revoked
+	k, err := s.db.Key(ctx, c.KeyID)
+	if err != nil && !errors.Is(err, sqldb.ErrNotFound) {
+		return st, err
+	}
+	if k.State == checkpoint.KeyDistrusted {
+		// Revoked too, for kiosks that do not know key states yet.
+		st.KeyDistrusted, st.Revoked = true, true
+	}
 	p, err := s.db.Person(ctx, c.PersonID)
 	if err != nil && !errors.Is(err, sqldb.ErrNotFound) {
 		return st, err

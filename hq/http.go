@@ -57,6 +57,7 @@ func (s *Server) buildRoutes() http.Handler {
 	s.route(mux, "GET /api/v1/admin/keys", s.admin(s.handleListKeys))
 	s.route(mux, "POST /api/v1/admin/keys", s.admin(s.handleNewKey))
 	s.route(mux, "POST /api/v1/admin/keys/{kid}/retire", s.admin(s.handleRetireKey))
+	s.route(mux, "POST /api/v1/admin/keys/{kid}/distrust", s.admin(s.handleDistrustKey))
 	s.route(mux, "GET /api/v1/admin/settings", s.admin(s.handleGetSettings))
 	s.route(mux, "PUT /api/v1/admin/settings", s.admin(s.handlePutSettings))
 	// Anything else under /api/ is a JSON 404, not the mux's text page.

@@ -9,67 +9,6 @@ import (
 	checkpoint "github.com/yongji-county/checkpoint"
 )
 
-// Key is an Ed25519 issuing key. Private holds the base64 private key (seed or full key, as the
-// issuer encodes it); Public the base64 public key.
-type Key struct {
-	ID        string
-	Private   string
-	Public    string
-	NotBefore time.Time
-	NotAfter  time.Time
-	RetiredAt time.Time // zero while the key may issue
-	CreatedAt time.Time
-}
-
-// AddKey stores a new issuing key and bumps the trust version.
-func (d *DB) AddKey(ctx context.Context, k Key) error {
-	return d.tx(ctx, "add key", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, d.q(`INSERT INTO issuing_keys (id, private_key, public_key, not_before, not_after, retired_at, created_at) VALUES (?,?,?,?,?,?,?)`),
-			k.ID, k.Private, k.Public, ftime(k.NotBefore), ftime(k.NotAfter), ftime(k.RetiredAt), ftime(k.CreatedAt))
-		if err != nil {
-			return err
-		}
-		return d.bump(ctx, tx, checkpoint.DatasetTrust)
-	})
-}
-
-// Keys returns every issuing key, oldest first.
-func (d *DB) Keys(ctx context.Context) ([]Key, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT id, private_key, public_key, not_before, not_after, retired_at, created_at FROM issuing_keys ORDER BY created_at, id`)
-	if err != nil {
-		return nil, fmt.Errorf("sqldb: keys: %w", err)
-	}
-	defer rows.Close()
-	var out []Key
-	for rows.Next() {
-		var k Key
-		var nb, na, ra, ca string
-		if err := rows.Scan(&k.ID, &k.Private, &k.Public, &nb, &na, &ra, &ca); err != nil {
-			return nil, fmt.Errorf("sqldb: keys: %w", err)
-		}
-		k.NotBefore, k.NotAfter, k.RetiredAt, k.CreatedAt = ptime(nb), ptime(na), ptime(ra), ptime(ca)
-		out = append(out, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqldb: keys: %w", err)
-	}
-	return out, nil
-}
-
-// RetireKey marks a key retired at the given time and bumps the trust version.
-func (d *DB) RetireKey(ctx context.Context, id string, at time.Time) error {
-	return d.tx(ctx, "retire key", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, d.q(`UPDATE issuing_keys SET retired_at = ? WHERE id = ? AND retired_at = ''`), ftime(at), id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("key %q: %w", id, ErrNotFound)
-		}
-		return d.bump(ctx, tx, checkpoint.DatasetTrust)
-	})
-}
-
 // Person is someone HQ issues codes to. HQ keeps the name, the masked ID and a keyed hash of
 // the full ID number, not the number itself.
 type Person struct {
@@ -146,6 +85,52 @@ func (d *DB) SetPersonStatus(ctx context.Context, personID, status, reason strin
 	return n, err
 }
 
+// IssueCode issues a code to a person in one transaction: it creates p if no person has p.ID
+// yet, sets the person's household when household is not empty, reads the person as they are
+// now and records the code that sign makes for them. The person's row is written first, so a
+// concurrent SetPersonStatus either commits before the read (and the code carries the new
+// colour) or waits for the code to be recorded (and revokes it if its colour is now wrong): no
+// code of a colour the person had already lost stays valid. sign may run more than once (a
+// retried transaction); its error is returned as it is.
+func (d *DB) IssueCode(ctx context.Context, p Person, household string, sign func(Person) (Code, error)) (Person, Code, error) {
+	var out Person
+	var code Code
+	var signErr error
+	err := d.tx(ctx, "issue code", func(tx *sql.Tx) error {
+		signErr = nil
+		_, err := tx.ExecContext(ctx, d.q(`INSERT INTO people (id, name, id_masked, id_hash, household, status, reason, updated_at) VALUES (?,?,?,?,?,?,?,?)
+			ON CONFLICT (id) DO NOTHING`), p.ID, p.Name, p.IDMasked, p.IDHash, p.Household, p.Status, p.Reason, ftime(p.UpdatedAt))
+		if err != nil {
+			return err
+		}
+		// Writing the row takes its lock (PostgreSQL) before the status is read.
+		if _, err := tx.ExecContext(ctx, d.q(`UPDATE people SET household = CASE WHEN ? = '' THEN household ELSE ? END WHERE id = ?`),
+			household, household, p.ID); err != nil {
+			return err
+		}
+		var upd string
+		if err := tx.QueryRowContext(ctx, d.q(`SELECT id, name, id_masked, id_hash, household, status, reason, updated_at FROM people WHERE id = ?`), p.ID).
+			Scan(&out.ID, &out.Name, &out.IDMasked, &out.IDHash, &out.Household, &out.Status, &out.Reason, &upd); err != nil {
+			return err
+		}
+		out.UpdatedAt = ptime(upd)
+		if code, signErr = sign(out); signErr != nil {
+			return signErr
+		}
+		code.PersonID = out.ID
+		_, err = tx.ExecContext(ctx, d.q(`INSERT INTO codes (id, person_id, kind, key_id, status, issued_at, expires_at, revoked, revoked_at) VALUES (?,?,?,?,?,?,?,0,'')`),
+			code.ID, code.PersonID, code.Kind, code.KeyID, code.Status, ftime(code.IssuedAt), ftime(code.ExpiresAt))
+		return err
+	})
+	if signErr != nil {
+		return out, code, signErr
+	}
+	if err != nil {
+		return out, code, err
+	}
+	return out, code, nil
+}
+
 // Code is one issued health code.
 type Code struct {
 	ID        string
@@ -203,10 +188,14 @@ func (d *DB) RevokeCode(ctx context.Context, id string, at time.Time) error {
 	})
 }
 
-// Revoked returns the ids of revoked codes that have not yet expired at now (an expired code
-// fails verification anyway, so the list stays short).
+// RevocationMargin is how long past its expiry a revoked code stays in the revocation list: a
+// kiosk whose clock runs behind (checkpoint.Config allows up to a day of skew) must still refuse it.
+const RevocationMargin = 24 * time.Hour
+
+// Revoked returns the ids of revoked codes that had not yet expired RevocationMargin before now
+// (an expired code fails verification anyway, so the list stays short).
 func (d *DB) Revoked(ctx context.Context, now time.Time) ([]string, error) {
-	rows, err := d.db.QueryContext(ctx, d.q(`SELECT id FROM codes WHERE revoked = 1 AND expires_at > ? ORDER BY id`), ftime(now))
+	rows, err := d.db.QueryContext(ctx, d.q(`SELECT id FROM codes WHERE revoked = 1 AND expires_at > ? ORDER BY id`), ftime(now.Add(-RevocationMargin)))
 	if err != nil {
 		return nil, fmt.Errorf("sqldb: revoked: %w", err)
 	}
