@@ -3,13 +3,15 @@ package station
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	checkpoint "github.com/yongji-county/checkpoint"
 )
 
-// Scan verifies a scanned code offline (signature, expiry, revocations from the last sync), asks
-// HQ for the live status when it can, and returns what the person-info screen shows, with the
-// verdict before temperature and exception.
+// Scan verifies a scanned code offline (signature, key state, capped expiry, revocations from
+// the last sync), asks HQ for the live status when it can, and returns what the person-info
+// screen shows, with the verdict before temperature and exception. A revocation list the store
+// cannot read fails closed: the code passes only if HQ confirms it live.
 func (st *Station) Scan(ctx context.Context, s Session, text string) ScanView {
 	now := st.now()
 	v := ScanView{Text: text, ScannedAt: now}
@@ -18,9 +20,9 @@ func (st *Station) Scan(ctx context.Context, s Session, text string) ScanView {
 	if err != nil {
 		st.log.Warn("trust list unavailable", "err", err)
 	}
-	var revoked []string
-	if r, err := st.db.Revocations(ctx); err == nil {
-		revoked = r
+	revoked, rerr := st.db.Revocations(ctx)
+	if rerr != nil {
+		st.log.Warn("revocation list unavailable", "err", rerr)
 	}
 	risk, _ := st.db.RiskAreas(ctx)
 	claims, err := checkpoint.Verify(text, trust, checkpoint.NewRevocationList(0, revoked), now, cfg)
@@ -28,6 +30,9 @@ func (st *Station) Scan(ctx context.Context, s Session, text string) ScanView {
 	// expiry and last revocation list decide.
 	if err == nil && st.sync != nil && st.sync.Status().Online {
 		v.Online, v.LiveChanged, err = st.live(ctx, &claims)
+	}
+	if err == nil && rerr != nil && !v.Online {
+		err = fmt.Errorf("%w: %w", checkpoint.ErrRevocationsUnavailable, rerr)
 	}
 	if err != nil {
 		v.CodeErr = err
@@ -49,14 +54,21 @@ func (st *Station) Scan(ctx context.Context, s Session, text string) ScanView {
 	return v
 }
 
-// live asks HQ for the code's current state. A revoked code fails; a changed colour replaces the
-// one printed in the code. Any network failure leaves the offline result standing.
+// live asks HQ for the code's current state. A code HQ does not know is invalid (a signature
+// alone does not make it real), as is a revoked code or one whose key HQ distrusts; a changed
+// colour replaces the one printed in the code. A network failure leaves the offline result
+// standing (online false).
 func (st *Station) live(ctx context.Context, c *checkpoint.Claims) (online, changed bool, err error) {
 	cs, lerr := st.sync.CodeStatus(ctx, c.CodeID)
-	if lerr != nil || !cs.Known {
+	if lerr != nil {
 		return false, false, nil
 	}
-	if cs.Revoked {
+	switch {
+	case !cs.Known:
+		return true, false, fmt.Errorf("%w: %s", checkpoint.ErrUnknownCode, c.CodeID)
+	case cs.KeyDistrusted:
+		return true, false, fmt.Errorf("%w: kid %q (HQ live status)", checkpoint.ErrKeyDistrusted, c.KID)
+	case cs.Revoked:
 		return true, false, &revokedOnline{}
 	}
 	if cs.Status != "" && cs.Status != string(c.Status) {
@@ -84,8 +96,10 @@ func (st *Station) decide(in checkpoint.VerdictInput) Decision {
 }
 
 // Decide is the verdict for a scanned code with the temperature staff typed (may be empty) and
-// the local-stay confirmation. A temperature that is not a number, or not a believable one, is
-// an error staff must fix; the decision returned with it ignores the temperature.
+// the local-stay confirmation. A temperature that is not a number is an error staff must fix;
+// the decision returned with it ignores the temperature. A number outside the plausible range
+// is a failed measurement: the decision is at least refer (temp_implausible), never pass, and
+// the error (wrapping checkpoint.ErrTempImplausible) tells staff to measure again.
 func (st *Station) Decide(v ScanView, temp string, localStay bool) (Decision, error) {
 	ctx := context.Background()
 	cfg := st.rules(ctx)
@@ -98,13 +112,13 @@ func (st *Station) Decide(v ScanView, temp string, localStay bool) (Decision, er
 	var terr error
 	if t := trimmed(temp); t != "" && v.Valid {
 		c, err := checkpoint.ParseCelsius(t)
-		if err == nil {
-			err = cfg.CheckTemperature(c)
-		}
 		if err != nil {
 			terr = tempProblem(err)
 		} else {
-			in.Temperature = c
+			in.Temperature, in.TempMeasured = c, true
+			if err := cfg.CheckTemperature(c); err != nil {
+				terr = tempProblem(err)
+			}
 		}
 	}
 	return st.decide(in), terr
@@ -124,9 +138,10 @@ func (st *Station) Confirm(ctx context.Context, s Session, v ScanView, temp stri
 		return Decision{}, problem("temp_missing", "请先测量并填写体温", "measure and enter the temperature first", nil)
 	}
 	d, err := st.Decide(v, temp, localStay)
-	if err != nil {
+	if err != nil && !errors.Is(err, checkpoint.ErrTempImplausible) {
 		return d, err
 	}
+	// An implausible reading is recorded with its refer verdict, not lost.
 	m := st.meta(s)
 	c := checkpoint.Check{Verdict: d.Verdict, Reasons: d.Reasons, Online: v.Online, ScannedAt: v.ScannedAt.UTC(),
 		ConfirmedAt: m.At, CodeError: v.ErrorKind}

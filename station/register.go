@@ -85,14 +85,13 @@ func (st *Station) Register(ctx context.Context, s Session, r Registration) (Dec
 	}
 	cfg := st.rules(ctx)
 	t, err := checkpoint.ParseCelsius(trimmed(r.Temp))
-	if err == nil {
-		err = cfg.CheckTemperature(t)
-	}
 	if err != nil {
 		return Decision{}, tempProblem(err)
 	}
+	// A reading outside the plausible range is recorded with its refer (temp_implausible)
+	// verdict: the person does not pass, and the registration is not lost.
 	risk, _ := st.db.RiskAreas(ctx)
-	d := st.decide(checkpoint.VerdictInput{Household: in.id.Region(), Risk: risk, Temperature: t, Config: cfg, Now: st.now()})
+	d := st.decide(checkpoint.VerdictInput{Household: in.id.Region(), Risk: risk, Temperature: t, TempMeasured: true, Config: cfg, Now: st.now()})
 	m := st.meta(s)
 	reg := checkpoint.Registration{NameMasked: in.name.Masked(), IDMasked: in.id.Masked(), PhoneMasked: in.phone.Masked(),
 		Household: in.id.Region(), SMSVerified: false, TempTenths: int(t*10 + 0.5), Verdict: d.Verdict, Reasons: d.Reasons,

@@ -22,14 +22,15 @@ type fixture struct {
 	issuer *checkpoint.Issuer
 	priv   []byte
 	now    time.Time
+	dir    string // the kiosk's data directory
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	f := &fixture{now: testNow}
+	f := &fixture{now: testNow, dir: t.TempDir()}
 	clock := func() time.Time { return f.now }
-	db, err := store.OpenDir(ctx, t.TempDir(), store.Options{Now: clock})
+	db, err := store.OpenDir(ctx, f.dir, store.Options{Now: clock})
 	if err != nil {
 		t.Fatal(err)
 	}

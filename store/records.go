@@ -25,7 +25,9 @@ const (
 	MaxReasons    = 32  // reason codes on one verdict
 	maxIDNumber   = 32  // an ID number, masked or not (18 characters in practice)
 	maxPhone      = 32  // a phone number, masked or not
-	maxTempTenths = 600 // 60.0 °C: anything above is a typo, not a temperature
+	// maxTempTenths is the largest reading checkpoint.ParseCelsius accepts (999.9 °C): an
+	// implausible reading is still recorded, with its refer verdict, never refused and lost.
+	maxTempTenths = 9999
 )
 
 // Meta is who made a record, where and when. Empty DeviceID and SiteID are filled from the

@@ -295,7 +295,7 @@ func TestInputLimits(t *testing.T) {
 			return err
 		}},
 		{"temperature", func() error {
-			_, err := db.SaveCheck(ctx, Meta{}, mod(func(c *checkpoint.Check) { c.TempTenths = 3660 }), checkpoint.Personal{})
+			_, err := db.SaveCheck(ctx, Meta{}, mod(func(c *checkpoint.Check) { c.TempTenths = 10000 }), checkpoint.Personal{})
 			return err
 		}},
 		{"code id", func() error {
