@@ -19,12 +19,12 @@ import (
 // Size limits on text the store accepts, in characters (runes). Longer input is rejected with
 // an error wrapping ErrInvalid that names the field, never truncated silently.
 const (
-	MaxRemarks    = 500 // remarks on a check or registration, a staff event's detail
-	MaxName       = 64  // a name, masked or not
-	MaxShortText  = 64  // code ids, key ids, verdicts, reason codes, statuses, event names
-	MaxReasons    = 32  // reason codes on one verdict
-	maxIDNumber   = 32  // an ID number, masked or not (18 characters in practice)
-	maxPhone      = 32  // a phone number, masked or not
+	MaxRemarks   = 500 // remarks on a check or registration, a staff event's detail
+	MaxName      = 64  // a name, masked or not
+	MaxShortText = 64  // code ids, key ids, verdicts, reason codes, statuses, event names
+	MaxReasons   = 32  // reason codes on one verdict
+	maxIDNumber  = 32  // an ID number, masked or not (18 characters in practice)
+	maxPhone     = 32  // a phone number, masked or not
 	// maxTempTenths is the largest reading checkpoint.ParseCelsius accepts (999.9 °C): an
 	// implausible reading is still recorded, with its refer verdict, never refused and lost.
 	maxTempTenths = 9999
