@@ -28,7 +28,7 @@ func (st *Station) Scan(ctx context.Context, s Session, text string) ScanView {
 	claims, err := checkpoint.Verify(text, trust, checkpoint.NewRevocationList(0, revoked), now, cfg)
 	// Ask HQ only while it is reachable: a person is waiting, and offline the signature,
 	// expiry and last revocation list decide.
-	if err == nil && st.sync != nil && st.sync.Status().Online {
+	if err == nil && st.sync != nil && (st.askHQ || st.sync.Status().Online) {
 		v.Online, v.LiveChanged, err = st.live(ctx, &claims)
 	}
 	if err == nil && rerr != nil && !v.Online {

@@ -32,6 +32,9 @@ type Config struct {
 	Sync   *sync.Client // nil when the kiosk runs without HQ
 	Now    func() time.Time
 	Logger *slog.Logger
+	// AskHQ makes every scan ask HQ for the live status even before the sync client has
+	// reached HQ, for one-shot tools (kiosk verify) that make no other request first.
+	AskHQ bool
 }
 
 // Station implements the kiosk's use cases. Its methods are safe for concurrent use.
@@ -40,6 +43,7 @@ type Station struct {
 	sync   *sync.Client
 	now    func() time.Time
 	log    *slog.Logger
+	askHQ  bool
 	mu     gosync.Mutex
 	shifts map[string]int // checks per staff since their login
 }
@@ -52,7 +56,7 @@ func New(cfg Config) *Station {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Station{db: cfg.DB, sync: cfg.Sync, now: cfg.Now, log: cfg.Logger, shifts: map[string]int{}}
+	return &Station{db: cfg.DB, sync: cfg.Sync, now: cfg.Now, log: cfg.Logger, askHQ: cfg.AskHQ, shifts: map[string]int{}}
 }
 
 // meta is the envelope of a record made now by s; the store fills in this kiosk's device id.
