@@ -28,7 +28,7 @@ func runIssueCode(_ context.Context, args []string, stdout, stderr io.Writer) in
 	keyPath := fs.String("key", "", "issuer key `FILE` (required)")
 	name := fs.String("name", "", "holder's name (required)")
 	idText := fs.String("id", "", "holder's 18-character resident ID (required; only the masked form goes in the code)")
-	household := fs.String("household", "", "household registration division code, 6 digits (required)")
+	household := fs.String("household", "", "household registration division code, 6 digits (default: the ID number's region)")
 	statusText := fs.String("status", "", "code colour: green, yellow or red (required)")
 	ttlText := fs.String("ttl", "", "validity, e.g. 10m or 168h (default: 10m live, 168h printed)")
 	reason := fs.String("reason", "", "short reason for the colour")
@@ -42,8 +42,8 @@ func runIssueCode(_ context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "hq issue-code: "+format+"\n", a...)
 		return 2
 	}
-	if fs.NArg() != 0 || *keyPath == "" || *name == "" || *idText == "" || *household == "" || *statusText == "" {
-		return usage("usage: hq issue-code --key FILE --name NAME --id ID --household CODE --status green|yellow|red [--ttl D] [--reason TEXT] [--kind live|printed] [--png FILE]")
+	if fs.NArg() != 0 || *keyPath == "" || *name == "" || *idText == "" || *statusText == "" {
+		return usage("usage: hq issue-code --key FILE --name NAME --id ID --status green|yellow|red [--household CODE] [--ttl D] [--reason TEXT] [--kind live|printed] [--png FILE]")
 	}
 	now := time.Now()
 	if *nowText != "" {
@@ -61,8 +61,14 @@ func runIssueCode(_ context.Context, args []string, stdout, stderr io.Writer) in
 	if err != nil {
 		return usage("--name: %v", err)
 	}
+	if *household == "" {
+		*household = id.Region()
+	}
 	if !checkpoint.ValidDivisionCode(*household) {
 		return usage("--household %q: want a 6-digit division code", *household)
+	}
+	if !checkpoint.ValidReason(*reason) {
+		return usage("--reason: at most %d printable characters, no leading or trailing space", checkpoint.MaxReasonLen)
 	}
 	status, err := checkpoint.ParseStatus(*statusText)
 	if err != nil {

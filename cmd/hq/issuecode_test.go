@@ -4,6 +4,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -88,7 +89,9 @@ func TestIssueCodeKindsAndTTL(t *testing.T) {
 		wantErr error
 	}{
 		{"printed default 7 days", []string{"--kind", "printed"}, now.Add(6 * 24 * time.Hour), 7 * 24 * time.Hour, nil},
-		{"live ttl 1h", []string{"--ttl", "1h"}, now.Add(50 * time.Minute), time.Hour, nil},
+		{"live ttl 1h", []string{"--ttl", "1h"}, now.Add(5 * time.Minute), time.Hour, nil},
+		{"live ttl 1h is capped", []string{"--ttl", "1h"}, now.Add(50 * time.Minute), 0, checkpoint.ErrExpired},
+		{"printed ttl 30 days is capped", []string{"--ttl", "720h", "--kind", "printed"}, now.Add(8 * 24 * time.Hour), 0, checkpoint.ErrExpired},
 		{"already expired", []string{"--ttl", "-1h"}, now, 10 * time.Minute, checkpoint.ErrExpired},
 		{"printed already expired", []string{"--ttl", "-1h", "--kind", "printed"}, now, 0, checkpoint.ErrExpired},
 	}
@@ -146,13 +149,37 @@ func TestIssueCodeErrors(t *testing.T) {
 		{"missing key", map[string]string{"--key": "<none>"}, 2, "usage"},
 		{"unreadable key", map[string]string{"--key": filepath.Join(dir, "nope.key")}, 1, "nope.key"},
 		{"not a key file", map[string]string{"--key": filepath.Join(dir, "trust.json")}, 1, "issuer key"},
-		{"reason too long", map[string]string{"--reason": strings.Repeat("密", 17)}, 1, "reason"},
+		{"reason too long", map[string]string{"--reason": strings.Repeat("密", 17)}, 2, "--reason"},
+		{"reason with spaces", map[string]string{"--reason": " 密接"}, 2, "--reason"},
 		{"before key validity", map[string]string{"--now": "2000-01-01T00:00:00+08:00"}, 1, "not valid"},
 	}
 	for _, tt := range tests {
 		code, out, errs := dispatchTest(t, args(tt.edit)...)
 		if code != tt.code || out != "" || !strings.Contains(errs, tt.msg) {
 			t.Errorf("%s: issue-code = %d, stdout %q, stderr %q; want %d and %q", tt.name, code, out, errs, tt.code, tt.msg)
+		}
+	}
+}
+
+// TestIssueCodeHousehold: --household is the household in the code; without it, the ID
+// number's region.
+func TestIssueCodeHousehold(t *testing.T) {
+	dir, trust := keygenDir(t)
+	base := []string{"issue-code", "--key", filepath.Join(dir, "issuer.key"), "--name", "张三", "--id", "11010519491231002x", "--status", "green"}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "110105"},
+		{[]string{"--household", "220221"}, "220221"},
+	} {
+		code, out, errs := dispatchTest(t, append(slices.Clone(base), tt.args...)...)
+		if code != 0 {
+			t.Fatalf("issue-code %q = %d, %q", tt.args, code, errs)
+		}
+		c, err := checkpoint.Verify(out, trust, nil, time.Now(), checkpoint.DefaultConfig())
+		if err != nil || c.Household != tt.want {
+			t.Errorf("issue-code %q: household %q, %v; want %s", tt.args, c.Household, err, tt.want)
 		}
 	}
 }
