@@ -54,7 +54,11 @@ func decodeSync(t *testing.T, out string) (pushed, pending, quarantined int, err
 // code for the demo site and a function that stops it.
 func testHQ(t *testing.T) (url, code string, stop func()) {
 	t.Helper()
-	srv, err := hq.New(hq.Config{DSN: "sqlite:" + filepath.Join(t.TempDir(), "hq.db")})
+	root, err := checkpoint.GenerateRootKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := hq.New(hq.Config{DSN: "sqlite:" + filepath.Join(t.TempDir(), "hq.db"), RootKey: root})
 	if err != nil {
 		t.Fatal(err)
 	}
