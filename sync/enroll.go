@@ -112,6 +112,16 @@ func (c *Client) CodeStatus(ctx context.Context, codeID string) (checkpoint.Code
 	return cs, nil
 }
 
+// CheckHQURL refuses an HQ address a kiosk must not use: not http(s), or plain http to a host
+// that is not loopback (ErrInsecureURL; Explain gives the words).
+func CheckHQURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("sync: HQ address %q is not an http(s) URL", raw)
+	}
+	return checkSecure(raw)
+}
+
 // checkSecure refuses a plain-http HQ address unless its host is loopback (127.0.0.0/8, ::1,
 // localhost): anywhere else the device secret and the enrollment code would travel in clear.
 func checkSecure(raw string) error {
