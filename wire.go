@@ -1,6 +1,7 @@
 package checkpoint
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"time"
 )
@@ -65,17 +66,20 @@ const (
 var Datasets = []string{DatasetTrust, DatasetRevocations, DatasetRisk, DatasetStaff, DatasetSites, DatasetSettings}
 
 // Dataset is one versioned piece of configuration. A kiosk sends the versions it holds
-// (GET /api/v1/config?trust=3&sites=7...) and gets back only the datasets that changed.
+// (GET /api/v1/config?trust=3&sites=7...) and gets back only the datasets that changed, each
+// in a signed Envelope (envelope.go); Dataset is what a verified envelope carries.
 type Dataset struct {
 	Name    string          `json:"name"`
 	Version int64           `json:"version"`
 	Data    json.RawMessage `json:"data"`
 }
 
-// ConfigResponse answers GET /api/v1/config.
+// ConfigResponse answers GET /api/v1/config. Every dataset is signed by HQ's root key;
+// RootChain lets a kiosk pinned to an older root follow rotations to the current one.
 type ConfigResponse struct {
-	Datasets   []Dataset `json:"datasets"`
-	ServerTime time.Time `json:"server_time"` // lets the kiosk warn about clock skew
+	Datasets   []Envelope `json:"datasets"`
+	RootChain  []RootLink `json:"root_chain,omitempty"`
+	ServerTime time.Time  `json:"server_time"` // lets the kiosk warn about clock skew; not signed
 }
 
 // Settings is the "settings" dataset: rule thresholds and the keys a kiosk needs.
@@ -94,10 +98,14 @@ type EnrollRequest struct {
 
 // EnrollResponse gives a kiosk its own credential. The secret is shown once; HQ keeps a hash.
 // Every later call sends "Authorization: Bearer DEVICE_ID.SECRET".
+// RootKey is HQ's current root public key: the kiosk pins it only if the fingerprint in the
+// enrollment code names it (or a key of RootChain that leads to it).
 type EnrollResponse struct {
-	DeviceID string `json:"device_id"`
-	Secret   string `json:"secret"`
-	SiteID   string `json:"site_id"`
+	DeviceID  string            `json:"device_id"`
+	Secret    string            `json:"secret"`
+	SiteID    string            `json:"site_id"`
+	RootKey   ed25519.PublicKey `json:"root_key"`
+	RootChain []RootLink        `json:"root_chain,omitempty"`
 }
 
 // CodeStatus answers GET /api/v1/codes/{code_id}/status: the live state HQ knows of a code.

@@ -445,10 +445,12 @@ type EnrollCodeRequest struct {
 	TTLHours int    `json:"ttl_hours,omitempty"` // default 24
 }
 
-// EnrollCodeResponse answers it.
+// EnrollCodeResponse answers it. Code is the secret followed by RootID, the fingerprint of
+// HQ's root key that the kiosk pins.
 type EnrollCodeResponse struct {
 	Code      string    `json:"code"`
 	SiteID    string    `json:"site_id"`
+	RootID    string    `json:"root_id"`
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
@@ -458,11 +460,17 @@ func (s *Server) CreateEnrollCode(ctx context.Context, siteID string, ttl time.D
 		ttl = s.enrollTTL
 	}
 	now := s.now()
-	code, err := s.db.CreateEnrollCode(ctx, siteID, ttl, now)
+	pub, _, err := rootChain(ctx, s.db)
 	if err != nil {
 		return EnrollCodeResponse{}, fmt.Errorf("hq: enroll code: %w", err)
 	}
-	return EnrollCodeResponse{Code: code, SiteID: siteID, ExpiresAt: now.Add(ttl).UTC()}, nil
+	secret, err := s.db.CreateEnrollCode(ctx, siteID, ttl, now)
+	if err != nil {
+		return EnrollCodeResponse{}, fmt.Errorf("hq: enroll code: %w", err)
+	}
+	rootID := checkpoint.RootID(pub)
+	return EnrollCodeResponse{Code: checkpoint.FormatEnrollCode(secret, rootID), SiteID: siteID, RootID: rootID,
+		ExpiresAt: now.Add(ttl).UTC()}, nil
 }
 
 func (s *Server) handleEnrollCode(w http.ResponseWriter, r *http.Request) {

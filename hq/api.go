@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -236,7 +237,29 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_request", "请填写登记码（设备名不超过 100 字符）/ code required; device_name at most 100 characters")
 		return
 	}
-	resp, err := s.db.Enroll(r.Context(), req.Code, req.DeviceName, s.now())
+	secret, rootID, err := checkpoint.SplitEnrollCode(req.Code)
+	if err != nil {
+		s.metrics.add(cntEnrollFailed, 1)
+		writeError(w, http.StatusForbidden, "bad_enroll_code", "登记码无效、已使用或已过期 / enrollment code unknown, used or expired")
+		return
+	}
+	head, chain, err := rootChain(r.Context(), s.db)
+	if errors.Is(err, ErrNoRootKey) {
+		writeError(w, http.StatusServiceUnavailable, "no_root_key", "总部未配置根密钥 / HQ has no root key yet")
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if _, err := checkpoint.MatchRoot(rootID, head, chain); err != nil {
+		// A typo in the fingerprint part: say so before the code is spent. (A man in the
+		// middle gains nothing here: the fingerprint is public, the kiosk checks it again.)
+		s.metrics.add(cntEnrollFailed, 1)
+		writeError(w, http.StatusForbidden, "enroll_root_mismatch", "登记码中的总部指纹与本总部不符，请核对登记码 / the HQ fingerprint in the code does not match this HQ; check the code")
+		return
+	}
+	resp, err := s.db.Enroll(r.Context(), secret, req.DeviceName, s.now())
 	if errors.Is(err, sqldb.ErrBadCode) {
 		s.metrics.add(cntEnrollFailed, 1)
 		writeError(w, http.StatusForbidden, "bad_enroll_code", "登记码无效、已使用或已过期 / enrollment code unknown, used or expired")
@@ -246,6 +269,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
+	resp.RootKey, resp.RootChain = head, chain
 	writeJSON(w, http.StatusOK, resp)
 }
 
@@ -301,12 +325,34 @@ func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request, dev sqldb.
 		have[k] = v
 	}
 	ctx := r.Context()
+	if s.root == nil {
+		writeError(w, http.StatusServiceUnavailable, "no_root_key", "总部未配置根密钥，无法下发配置 / HQ has no root key and cannot sign datasets")
+		return
+	}
+	head, chain, err := rootChain(ctx, s.db)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if !head.Equal(s.root.Public().(ed25519.PublicKey)) {
+		// Rotated by `hq root rotate` while this instance runs with the old key: kiosks that
+		// followed the chain would refuse what it signs.
+		s.log.Error("hq: root key rotated; restart HQ with the new root key", slog.String("root", checkpoint.RootID(head)))
+		writeError(w, http.StatusServiceUnavailable, "root_rotated", "总部根密钥已更换，需重启总部 / HQ's root key was rotated; HQ must be restarted with the new key")
+		return
+	}
+	epoch, err := s.Epoch(ctx)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
 	vers, sn, err := s.current(ctx)
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	resp := checkpoint.ConfigResponse{Datasets: []checkpoint.Dataset{}, ServerTime: s.now().UTC()}
+	now := s.now().UTC()
+	resp := checkpoint.ConfigResponse{Datasets: []checkpoint.Envelope{}, RootChain: chain, ServerTime: now}
 	for _, name := range checkpoint.Datasets {
 		v := vers[name]
 		if hv, ok := have[name]; ok && hv == v {
@@ -322,7 +368,13 @@ func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request, dev sqldb.
 			s.internal(w, r, err)
 			return
 		}
-		resp.Datasets = append(resp.Datasets, checkpoint.Dataset{Name: name, Version: v, Data: raw})
+		env, err := checkpoint.SignDataset(s.root, checkpoint.DatasetPayload{Name: name, Version: v, Epoch: epoch,
+			DeviceID: dev.ID, IssuedAt: now, Data: raw})
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		resp.Datasets = append(resp.Datasets, env)
 	}
 	writeJSON(w, http.StatusOK, resp)
 }

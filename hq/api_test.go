@@ -58,7 +58,7 @@ func TestConfigPull(t *testing.T) {
 		if _, err := e.srv.NewIssuingKey(ctx, 0, false); err != nil {
 			t.Fatal(err)
 		}
-		var c1 checkpoint.ConfigResponse
+		var c1 configAnswer
 		if st := e.do("GET", "/api/v1/config", devAuth(e.devA), nil, &c1); st != 200 {
 			t.Fatalf("config: %d", st)
 		}
@@ -109,7 +109,7 @@ func TestConfigPull(t *testing.T) {
 			t.Fatalf("staff = %s", got["staff"].Data)
 		}
 		// Nothing changed: nothing returned.
-		var c2 checkpoint.ConfigResponse
+		var c2 configAnswer
 		e.do("GET", "/api/v1/config?"+strings.Join(q, "&"), devAuth(e.devA), nil, &c2)
 		if len(c2.Datasets) != 0 {
 			t.Fatalf("unchanged pull returned %d datasets", len(c2.Datasets))
@@ -120,7 +120,7 @@ func TestConfigPull(t *testing.T) {
 		if st := e.do("PUT", "/api/v1/admin/risk-areas", "Bearer "+testAdmin, []byte(risk), &n); st != 200 || n["areas"] != 1 {
 			t.Fatalf("put risk: %d %v", st, n)
 		}
-		var c3 checkpoint.ConfigResponse
+		var c3 configAnswer
 		e.do("GET", "/api/v1/config?"+strings.Join(q, "&"), devAuth(e.devA), nil, &c3)
 		if len(c3.Datasets) != 1 || c3.Datasets[0].Name != "risk_areas" || c3.Datasets[0].Version != got["risk_areas"].Version+1 {
 			t.Fatalf("after risk change: %+v", c3.Datasets)
@@ -162,7 +162,7 @@ func TestCodesAndStatus(t *testing.T) {
 			t.Fatalf("bad ID: %d", st)
 		}
 		trust := func() (checkpoint.TrustList, *checkpoint.RevocationList) {
-			var c checkpoint.ConfigResponse
+			var c configAnswer
 			e.do("GET", "/api/v1/config?risk_areas=0&staff=0&sites=0&settings=0", devAuth(e.devA), nil, &c)
 			var tl checkpoint.TrustList
 			var rl *checkpoint.RevocationList

@@ -172,10 +172,14 @@ type Demo struct {
 	closeErr  error
 }
 
-// StartDemo opens (or reuses) dir/hq.db, seeds it, and serves on 127.0.0.1 on a free port until
+// StartDemo opens (or reuses) dir/hq.db and the root key dir/root.key (made on first use), seeds it, and serves on 127.0.0.1 on a free port until
 // Close or until ctx is cancelled. adminToken may be empty (admin API disabled).
 func StartDemo(ctx context.Context, dir string, adminToken string, log *slog.Logger) (*Demo, error) {
-	srv, err := New(Config{DSN: "sqlite:" + filepath.Join(dir, "hq.db"), AdminToken: adminToken, Logger: log})
+	root, _, err := LoadOrCreateRootKey(filepath.Join(dir, RootKeyFileName))
+	if err != nil {
+		return nil, err
+	}
+	srv, err := New(Config{DSN: "sqlite:" + filepath.Join(dir, "hq.db"), AdminToken: adminToken, Logger: log, RootKey: root})
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -35,6 +36,40 @@ type env struct {
 	devA   checkpoint.EnrollResponse
 	devB   checkpoint.EnrollResponse
 	client *http.Client
+	root   ed25519.PrivateKey
+}
+
+func testRoot(t testing.TB) ed25519.PrivateKey {
+	t.Helper()
+	k, err := checkpoint.GenerateRootKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// configAnswer is a config pull with its envelopes opened unverified, for tests about what
+// HQ sends; TestConfigSigned checks the signatures.
+type configAnswer struct {
+	Datasets   []checkpoint.Dataset
+	RootChain  []checkpoint.RootLink
+	ServerTime time.Time
+}
+
+func (c *configAnswer) UnmarshalJSON(b []byte) error {
+	var r checkpoint.ConfigResponse
+	if err := json.Unmarshal(b, &r); err != nil {
+		return err
+	}
+	c.ServerTime, c.RootChain, c.Datasets = r.ServerTime, r.RootChain, nil
+	for _, e := range r.Datasets {
+		var p checkpoint.DatasetPayload
+		if err := json.Unmarshal(e.Payload, &p); err != nil {
+			return err
+		}
+		c.Datasets = append(c.Datasets, p.Dataset())
+	}
+	return nil
 }
 
 func newEnv(t testing.TB, dsn string, cfg Config) *env {
@@ -46,6 +81,9 @@ func newEnv(t testing.TB, dsn string, cfg Config) *env {
 	if cfg.DeviceRate == 0 {
 		cfg.DeviceRate, cfg.DeviceBurst = 1e6, 1e6
 	}
+	if cfg.RootKey == nil {
+		cfg.RootKey = testRoot(t)
+	}
 	srv, err := New(cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -53,7 +91,7 @@ func newEnv(t testing.TB, dsn string, cfg Config) *env {
 	t.Cleanup(func() { srv.Close() })
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	e := &env{t: t, srv: srv, ts: ts, client: ts.Client()}
+	e := &env{t: t, srv: srv, ts: ts, client: ts.Client(), root: cfg.RootKey}
 	ctx := context.Background()
 	now := time.Now().UTC()
 	for _, s := range []checkpoint.Site{

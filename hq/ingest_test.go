@@ -272,7 +272,7 @@ func staffAdd(d checkpoint.EnrollResponse, by string, s checkpoint.Staff) checkp
 func TestSiteEditAndStaffAdd(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, dsn string) {
 		e := newEnv(t, dsn, Config{})
-		var before checkpoint.ConfigResponse
+		var before configAnswer
 		e.do("GET", "/api/v1/config", devAuth(e.devA), nil, &before)
 		vers := map[string]int64{}
 		for _, d := range before.Datasets {
@@ -301,7 +301,7 @@ func TestSiteEditAndStaffAdd(t *testing.T) {
 		if got := statusesOf(resp); got != want {
 			t.Fatalf("results:\n got %s\nwant %s", got, want)
 		}
-		var after checkpoint.ConfigResponse
+		var after configAnswer
 		e.do("GET", fmt.Sprintf("/api/v1/config?trust=%d&revocations=%d&risk_areas=%d&settings=%d&sites=%d&staff=%d",
 			vers["trust"], vers["revocations"], vers["risk_areas"], vers["settings"], vers["sites"], vers["staff"]), devAuth(e.devA), nil, &after)
 		names := ""
@@ -334,7 +334,7 @@ func TestSiteEditAndStaffAdd(t *testing.T) {
 			t.Fatalf("changed datasets = %q; want staff and sites", names)
 		}
 		// Device B sees none of it.
-		var b checkpoint.ConfigResponse
+		var b configAnswer
 		e.do("GET", "/api/v1/config", devAuth(e.devB), nil, &b)
 		for _, d := range b.Datasets {
 			if d.Name == "sites" && string(d.Data) != "" {

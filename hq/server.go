@@ -7,6 +7,7 @@ package hq
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -36,6 +37,11 @@ type Config struct {
 	DeviceBurst int
 	// EnrollCodeTTL is how long an enrollment code stays usable. Zero: 24 hours.
 	EnrollCodeTTL time.Duration
+	// RootKey is HQ's root signing key (LoadRootKey, ParseRootKeySeed): it signs every dataset
+	// kiosks pull. It is recorded as the first root on HQ's first start and must be the newest
+	// root of the chain afterwards. Nil: the server cannot sign, and the config pull and
+	// enrollment answer 503 (operator tools such as `hq enroll-code` need no private key).
+	RootKey ed25519.PrivateKey
 }
 
 // Server is an HQ instance: the HTTP handler over its database.
@@ -46,6 +52,7 @@ type Server struct {
 	now        func() time.Time
 	adminToken string
 	enrollTTL  time.Duration
+	root       ed25519.PrivateKey
 	limiter    *limiter
 	metrics    *metrics
 	snap       snapshotCache
@@ -68,6 +75,7 @@ func New(cfg Config) (*Server, error) {
 		now:        cfg.Now,
 		adminToken: cfg.AdminToken,
 		enrollTTL:  cfg.EnrollCodeTTL,
+		root:       cfg.RootKey,
 		metrics:    newMetrics(),
 		stop:       make(chan struct{}),
 		flushDone:  make(chan struct{}),
@@ -101,6 +109,10 @@ func New(cfg Config) (*Server, error) {
 		s.db, s.ownDB = db, true
 	}
 	if err := s.ensureSecrets(ctx); err != nil {
+		s.closeDB()
+		return nil, fmt.Errorf("hq: new: %w", err)
+	}
+	if err := s.ensureRoot(ctx); err != nil {
 		s.closeDB()
 		return nil, fmt.Errorf("hq: new: %w", err)
 	}

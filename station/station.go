@@ -166,6 +166,10 @@ func (st *Station) SyncView(ctx context.Context) SyncView {
 		if s.LastError.Code != "" {
 			v.LastError = s.LastError.ZH + " / " + s.LastError.EN
 		}
+		v.Refused = s.Refused
+		if s.LastRefusal.Code != "" {
+			v.LastRefusal = s.LastRefusal.ZH + " / " + s.LastRefusal.EN
+		}
 		if !s.LastSuccess.IsZero() {
 			v.DataAge = st.now().Sub(s.LastSuccess)
 		}

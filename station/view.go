@@ -103,4 +103,8 @@ type SyncView struct {
 	LastError   string // in words, Chinese first
 	DataAge     time.Duration
 	ClockSkew   time.Duration
+	// Refused counts datasets from HQ that failed verification (the last good ones are kept);
+	// LastRefusal says why the last one did, in words.
+	Refused     int64
+	LastRefusal string
 }

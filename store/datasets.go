@@ -42,8 +42,9 @@ func (db *DB) Cursors(ctx context.Context) (map[string]int64, error) {
 	return m, nil
 }
 
-// ApplyDatasets stores the datasets of one config pull. Each dataset is checked (it must parse
-// as its type) and replaced whole in its own transaction, so a bad one is refused without
+// ApplyDatasets stores the datasets of one config pull, already verified (sync checks each
+// envelope against the pinned root). Each dataset is checked (it must parse as its type and
+// must not be older than the one held: ErrStale) and replaced whole in its own transaction, so a bad one is refused without
 // holding back the others; the error joins every refusal. Unknown dataset names are stored raw
 // (a newer HQ) and otherwise ignored.
 func (db *DB) ApplyDatasets(ctx context.Context, sets []checkpoint.Dataset) error {
@@ -70,6 +71,13 @@ func (db *DB) applyDataset(ctx context.Context, d checkpoint.Dataset) error {
 		return err
 	}
 	defer tx.Rollback()
+	var held int64
+	if err := tx.QueryRowContext(ctx, `SELECT version FROM datasets WHERE name = ?`, d.Name).Scan(&held); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if d.Version < held {
+		return fmt.Errorf("%w: version %d, holding %d", ErrStale, d.Version, held)
+	}
 	if err := unpackDataset(ctx, tx, d); err != nil {
 		return err
 	}

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/ed25519"
 	"database/sql"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,13 +12,17 @@ import (
 )
 
 // Device is the kiosk's own credential from enrollment. Secret authenticates the kiosk to HQ
-// ("Authorization: Bearer ID.SECRET"); it is never logged.
+// ("Authorization: Bearer ID.SECRET"); it is never logged. RootKey is HQ's root key, pinned at
+// enrollment from the fingerprint in the code: every dataset must be signed by it. Epoch is the
+// HQ epoch of the last dataset applied.
 type Device struct {
 	ID         string
 	Secret     string
 	SiteID     string
 	HQURL      string
 	EnrolledAt time.Time
+	RootKey    ed25519.PublicKey
+	Epoch      string
 }
 
 // LogValue implements slog.LogValuer without the secret.
@@ -36,12 +42,16 @@ func (db *DB) Device(ctx context.Context) (Device, error) {
 func getDevice(ctx context.Context, q querier) (Device, error) {
 	var d Device
 	var at int64
-	err := q.QueryRowContext(ctx, `SELECT id, secret, site_id, hq_url, enrolled_at FROM device WHERE one = 1`).
-		Scan(&d.ID, &d.Secret, &d.SiteID, &d.HQURL, &at)
+	var root string
+	err := q.QueryRowContext(ctx, `SELECT id, secret, site_id, hq_url, enrolled_at, root_key, hq_epoch FROM device WHERE one = 1`).
+		Scan(&d.ID, &d.Secret, &d.SiteID, &d.HQURL, &at, &root, &d.Epoch)
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, ErrNotFound
 	}
 	d.EnrolledAt = fromMS(at)
+	if b, derr := base64.StdEncoding.DecodeString(root); derr == nil && len(b) == ed25519.PublicKeySize {
+		d.RootKey = b
+	}
 	return d, err
 }
 
@@ -55,6 +65,12 @@ func (db *DB) SaveDevice(ctx context.Context, d Device) error {
 			return fmt.Errorf("store: save device: %w", err)
 		}
 	}
+	if d.RootKey != nil && len(d.RootKey) != ed25519.PublicKeySize {
+		return fmt.Errorf("store: save device: %w: root key is not an Ed25519 public key", ErrInvalid)
+	}
+	if err := validateText("epoch", d.Epoch, MaxShortText); err != nil {
+		return fmt.Errorf("store: save device: %w", err)
+	}
 	if d.EnrolledAt.IsZero() {
 		d.EnrolledAt = db.now()
 	}
@@ -63,10 +79,10 @@ func (db *DB) SaveDevice(ctx context.Context, d Device) error {
 		return fmt.Errorf("store: save device: %w", err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO device (one, id, secret, site_id, hq_url, enrolled_at) VALUES (1, ?, ?, ?, ?, ?)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO device (one, id, secret, site_id, hq_url, enrolled_at, root_key, hq_epoch) VALUES (1, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (one) DO UPDATE SET id = excluded.id, secret = excluded.secret, site_id = excluded.site_id,
-		hq_url = excluded.hq_url, enrolled_at = excluded.enrolled_at`,
-		d.ID, d.Secret, d.SiteID, d.HQURL, ms(d.EnrolledAt)); err != nil {
+		hq_url = excluded.hq_url, enrolled_at = excluded.enrolled_at, root_key = excluded.root_key, hq_epoch = excluded.hq_epoch`,
+		d.ID, d.Secret, d.SiteID, d.HQURL, ms(d.EnrolledAt), base64.StdEncoding.EncodeToString(d.RootKey), d.Epoch); err != nil {
 		return fmt.Errorf("store: save device: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -75,31 +91,81 @@ func (db *DB) SaveDevice(ctx context.Context, d Device) error {
 	return nil
 }
 
+// PinRoot replaces the pinned HQ root key (after the kiosk followed a verified rotation) and
+// notes the HQ epoch last seen; an empty epoch keeps the one held.
+func (db *DB) PinRoot(ctx context.Context, root ed25519.PublicKey, epoch string) error {
+	if len(root) != ed25519.PublicKeySize {
+		return fmt.Errorf("store: pin root: %w: not an Ed25519 public key", ErrInvalid)
+	}
+	if err := validateText("epoch", epoch, MaxShortText); err != nil {
+		return fmt.Errorf("store: pin root: %w", err)
+	}
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: pin root: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE device SET root_key = ?, hq_epoch = CASE WHEN ? = '' THEN hq_epoch ELSE ? END WHERE one = 1`,
+		base64.StdEncoding.EncodeToString(root), epoch, epoch)
+	if err != nil {
+		return fmt.Errorf("store: pin root: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("store: pin root: %w", ErrNotEnrolled)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: pin root: %w", err)
+	}
+	return nil
+}
+
 // SyncState is what the UI shows about sync: when it last worked, when it was last tried and,
-// if the last try failed, why (LastError is empty after a success).
+// if the last try failed, why (LastError is empty after a success). Refused counts the datasets
+// from HQ refused because they did not verify; LastRefusal is the last one's reason code.
 type SyncState struct {
-	LastSuccess time.Time
-	LastAttempt time.Time
-	LastError   string
+	LastSuccess   time.Time
+	LastAttempt   time.Time
+	LastError     string
+	Refused       int64
+	LastRefusal   string
+	LastRefusedAt time.Time
 }
 
 // SyncState returns the sync state; the zero value before the first attempt.
 func (db *DB) SyncState(ctx context.Context) (SyncState, error) {
 	var s SyncState
-	var ok, at int64
-	err := db.r.QueryRowContext(ctx, `SELECT last_success, last_attempt, last_error FROM sync_state WHERE one = 1`).
-		Scan(&ok, &at, &s.LastError)
+	var ok, at, refusedAt int64
+	err := db.r.QueryRowContext(ctx, `SELECT last_success, last_attempt, last_error, refused, last_refusal, last_refused_at FROM sync_state WHERE one = 1`).
+		Scan(&ok, &at, &s.LastError, &s.Refused, &s.LastRefusal, &refusedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, nil
 	}
 	if err != nil {
 		return s, fmt.Errorf("store: sync state: %w", err)
 	}
-	s.LastSuccess, s.LastAttempt = fromMS(ok), fromMS(at)
+	s.LastSuccess, s.LastAttempt, s.LastRefusedAt = fromMS(ok), fromMS(at), fromMS(refusedAt)
 	return s, nil
 }
 
-// SetSyncState replaces the sync state.
+// RecordRefusal counts a dataset refused for reason (a short code, never personal data) at at.
+func (db *DB) RecordRefusal(ctx context.Context, reason string, at time.Time) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: record refusal: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sync_state (one, refused, last_refusal, last_refused_at) VALUES (1, 1, ?, ?)
+		ON CONFLICT (one) DO UPDATE SET refused = sync_state.refused + 1, last_refusal = excluded.last_refusal,
+		last_refused_at = excluded.last_refused_at`, clip(reason, 200), ms(at)); err != nil {
+		return fmt.Errorf("store: record refusal: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: record refusal: %w", err)
+	}
+	return nil
+}
+
+// SetSyncState replaces the sync times and last error; the refusal count is RecordRefusal's.
 func (db *DB) SetSyncState(ctx context.Context, s SyncState) error {
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {

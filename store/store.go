@@ -35,6 +35,7 @@ var (
 	ErrInvalid     = errors.New("invalid input")
 	ErrNotEnrolled = errors.New("device not enrolled")
 	ErrNoHashKey   = errors.New("no person hash key in settings")
+	ErrStale       = errors.New("dataset older than the one held")
 )
 
 //go:embed migrations/*.sql

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,7 +18,9 @@ import (
 )
 
 // Enroll exchanges a one-time enrollment code from HQ for this kiosk's own credential and saves
-// it in the store, replacing any earlier one. hqURL is HQ's base address (scheme and host); it is
+// it in the store, replacing any earlier one. The code carries the fingerprint of HQ's root key;
+// HQ's answer must hold the key it names, which the kiosk pins to verify every later dataset.
+// An http:// address is refused unless it is loopback (ErrInsecureURL). hqURL is HQ's base address (scheme and host); it is
 // saved with the credential unless Config.BaseURL overrides it. Enroll does not pull itself: it
 // wakes Run if one is running, and callers without Run call Pull (or Sync) next.
 func (c *Client) Enroll(ctx context.Context, hqURL, code string) (store.Device, error) {
@@ -29,9 +32,19 @@ func (c *Client) Enroll(ctx context.Context, hqURL, code string) (store.Device, 
 	if code == "" {
 		return store.Device{}, errors.New("sync: enroll: empty enrollment code")
 	}
+	_, rootID, err := checkpoint.SplitEnrollCode(code)
+	if err != nil {
+		return store.Device{}, fmt.Errorf("sync: enroll: %w", err)
+	}
 	base := c.cfg.BaseURL
 	if base == "" {
 		base = hqURL
+	}
+	if err := checkSecure(hqURL); err != nil {
+		return store.Device{}, fmt.Errorf("sync: enroll: %w", err)
+	}
+	if err := checkSecure(base); err != nil {
+		return store.Device{}, fmt.Errorf("sync: enroll: %w", err)
 	}
 	body, err := json.Marshal(checkpoint.EnrollRequest{Code: code, DeviceName: c.cfg.DeviceName})
 	if err != nil {
@@ -50,12 +63,20 @@ func (c *Client) Enroll(ctx context.Context, hqURL, code string) (store.Device, 
 	if resp.DeviceID == "" || resp.Secret == "" || resp.SiteID == "" {
 		return store.Device{}, fmt.Errorf("sync: enroll: %w: credential incomplete", ErrProtocol)
 	}
+	// Pin HQ's root only if the fingerprint staff typed names it: no trust on first use. A
+	// man in the middle answering with his own root gets nothing saved.
+	root, err := checkpoint.MatchRoot(rootID, resp.RootKey, resp.RootChain)
+	if err != nil {
+		c.log.WarnContext(ctx, "sync: enrollment refused: HQ root does not match the code", slog.String("want", rootID))
+		return store.Device{}, fmt.Errorf("sync: enroll: %w: %w", ErrRootMismatch, err)
+	}
 	dev := store.Device{
 		ID:         resp.DeviceID,
 		Secret:     resp.Secret,
 		SiteID:     resp.SiteID,
 		HQURL:      strings.TrimRight(hqURL, "/"),
 		EnrolledAt: c.cfg.Now().UTC(),
+		RootKey:    root,
 	}
 	if err := c.st.SaveDevice(ctx, dev); err != nil {
 		return store.Device{}, fmt.Errorf("sync: enroll: save device: %w", errors.Join(ErrStore, err))
@@ -89,4 +110,34 @@ func (c *Client) CodeStatus(ctx context.Context, codeID string) (checkpoint.Code
 		return checkpoint.CodeStatus{}, fmt.Errorf("sync: code status: %w", err)
 	}
 	return cs, nil
+}
+
+// CheckHQURL refuses an HQ address a kiosk must not use: not http(s), or plain http to a host
+// that is not loopback (ErrInsecureURL; Explain gives the words).
+func CheckHQURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("sync: HQ address %q is not an http(s) URL", raw)
+	}
+	return checkSecure(raw)
+}
+
+// checkSecure refuses a plain-http HQ address unless its host is loopback (127.0.0.0/8, ::1,
+// localhost): anywhere else the device secret and the enrollment code would travel in clear.
+func checkSecure(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("HQ address %q: %w", raw, err)
+	}
+	if u.Scheme == "https" {
+		return nil
+	}
+	host := u.Hostname()
+	if strings.EqualFold(host, "localhost") {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("%w: %s", ErrInsecureURL, u.Redacted())
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -34,6 +35,10 @@ type fakeHQ struct {
 
 	deviceID, secret, siteID string
 	enrollCode               string
+	root                     ed25519.PrivateKey    // signs every dataset
+	chain                    []checkpoint.RootLink // sent with every config answer
+	// mutate, when set, changes a config answer after it is signed (a man in the middle).
+	mutate func(resp *checkpoint.ConfigResponse)
 
 	// before, when set, runs first for every request; returning true means it answered.
 	before func(w http.ResponseWriter, r *http.Request) bool
@@ -48,13 +53,14 @@ type fakeHQ struct {
 func newFakeHQ(t *testing.T) *fakeHQ {
 	t.Helper()
 	h := &fakeHQ{
-		records:    map[string][]byte{},
-		datasets:   map[string]checkpoint.Dataset{},
-		deviceID:   "dev-1",
-		secret:     "s3cret",
-		siteID:     "site-1",
-		enrollCode: "ENROLL-OK",
+		records:  map[string][]byte{},
+		datasets: map[string]checkpoint.Dataset{},
+		deviceID: "dev-1",
+		secret:   "s3cret",
+		siteID:   "site-1",
 	}
+	h.root, _ = checkpoint.GenerateRootKey()
+	h.enrollCode = checkpoint.FormatEnrollCode("ABCDEFGHJKLMNPQR", checkpoint.RootID(h.rootPub()))
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/v1/enroll", h.enroll)
 	mux.HandleFunc("POST /api/v1/batches", h.auth(h.batches))
@@ -74,6 +80,8 @@ func newFakeHQ(t *testing.T) *fakeHQ {
 }
 
 func (h *fakeHQ) URL() string { return h.srv.URL }
+
+func (h *fakeHQ) rootPub() ed25519.PublicKey { return h.root.Public().(ed25519.PublicKey) }
 
 func (h *fakeHQ) fail(w http.ResponseWriter, status int, code string) {
 	w.Header().Set("Content-Type", "application/json")
@@ -100,11 +108,14 @@ func (h *fakeHQ) enroll(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, http.StatusBadRequest, "malformed")
 		return
 	}
-	if req.Code != h.enrollCode {
+	if checkpoint.NormEnrollCode(req.Code) != checkpoint.NormEnrollCode(h.enrollCode) {
 		h.fail(w, http.StatusUnauthorized, "bad_enroll_code")
 		return
 	}
-	json.NewEncoder(w).Encode(checkpoint.EnrollResponse{DeviceID: h.deviceID, Secret: h.secret, SiteID: h.siteID})
+	h.mu.Lock()
+	resp := checkpoint.EnrollResponse{DeviceID: h.deviceID, Secret: h.secret, SiteID: h.siteID, RootKey: h.rootPub(), RootChain: h.chain}
+	h.mu.Unlock()
+	json.NewEncoder(w).Encode(resp)
 }
 
 func (h *fakeHQ) batches(w http.ResponseWriter, r *http.Request) {
@@ -167,7 +178,7 @@ func (h *fakeHQ) config(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	h.mu.Lock()
 	h.queries = append(h.queries, q)
-	resp := checkpoint.ConfigResponse{ServerTime: time.Now().Add(time.Hour)}
+	resp := checkpoint.ConfigResponse{ServerTime: time.Now().Add(time.Hour), RootChain: h.chain}
 	for _, name := range checkpoint.Datasets {
 		d, ok := h.datasets[name]
 		if !ok {
@@ -176,10 +187,19 @@ func (h *fakeHQ) config(w http.ResponseWriter, r *http.Request) {
 		var have int64
 		fmt.Sscan(q.Get(name), &have)
 		if d.Version > have {
-			resp.Datasets = append(resp.Datasets, d)
+			env, err := checkpoint.SignDataset(h.root, checkpoint.DatasetPayload{Name: d.Name, Version: d.Version, Epoch: "epoch-1",
+				DeviceID: h.deviceID, IssuedAt: time.Now().UTC(), Data: d.Data})
+			if err != nil {
+				panic(err)
+			}
+			resp.Datasets = append(resp.Datasets, env)
 		}
 	}
+	mutate := h.mutate
 	h.mu.Unlock()
+	if mutate != nil {
+		mutate(&resp)
+	}
 	json.NewEncoder(w).Encode(resp)
 }
 
@@ -216,7 +236,7 @@ func newKiosk(t *testing.T, h *fakeHQ) *store.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	if h != nil {
-		if err := db.SaveDevice(ctx, store.Device{ID: h.deviceID, Secret: h.secret, SiteID: h.siteID, HQURL: h.URL(), EnrolledAt: time.Now()}); err != nil {
+		if err := db.SaveDevice(ctx, store.Device{ID: h.deviceID, Secret: h.secret, SiteID: h.siteID, HQURL: h.URL(), EnrolledAt: time.Now(), RootKey: h.rootPub()}); err != nil {
 			t.Fatal(err)
 		}
 	}

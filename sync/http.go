@@ -28,6 +28,13 @@ var (
 	ErrStore = errors.New("local store")
 	// ErrDataset means the store refused a configuration dataset HQ sent.
 	ErrDataset = errors.New("dataset refused")
+	// ErrRefused means a dataset HQ sent failed verification (signature, device, version,
+	// root) and was not applied.
+	ErrRefused = errors.New("dataset failed verification")
+	// ErrInsecureURL means an http:// HQ address that is not loopback.
+	ErrInsecureURL = errors.New("HQ address must use https")
+	// ErrRootMismatch means HQ's root key at enrollment is not the one the code names.
+	ErrRootMismatch = errors.New("HQ root key does not match the enrollment code")
 )
 
 // HTTPError is an answer from HQ with a status other than 200.

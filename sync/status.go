@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	checkpoint "github.com/yongji-county/checkpoint"
 	"github.com/yongji-county/checkpoint/store"
 )
 
@@ -28,6 +29,12 @@ type Status struct {
 	LastError Message
 	// ClockSkew is HQ's clock minus the kiosk's, as of the last pull.
 	ClockSkew time.Duration
+	// Refused counts the datasets from HQ this kiosk refused (bad signature, another device,
+	// replayed older version, unknown root…); the last good one of each was kept.
+	// LastRefusal says why the last one was refused, LastRefusedAt when.
+	Refused       int64
+	LastRefusal   Message
+	LastRefusedAt time.Time
 }
 
 // Message is a sync problem in words for staff, Chinese first. Code is stable and
@@ -56,20 +63,23 @@ func (m Message) Text(lang string) string {
 
 // The messages Explain returns.
 var (
-	MsgNotEnrolled = Message{"not_enrolled", "本机尚未登记，请先登记设备", "this kiosk is not enrolled yet"}
-	MsgUnreachable = Message{"unreachable", "无法连接总部", "cannot reach HQ"}
-	MsgTimeout     = Message{"timeout", "总部响应超时，稍后自动重试", "HQ did not answer in time; will retry"}
-	MsgCredential  = Message{"credential", "设备凭证无效，请重新登记设备", "device credential rejected, enroll again"}
-	MsgForbidden   = Message{"forbidden", "本设备无权执行此操作", "this device is not allowed to do that"}
-	MsgEnrollCode  = Message{"enroll_code", "登记码无效、已使用或已过期", "enrollment code invalid, used or expired"}
-	MsgBusy        = Message{"busy", "总部繁忙，稍后自动重试", "HQ is busy; will retry"}
-	MsgServer      = Message{"server", "总部服务出错，稍后自动重试", "HQ had an error; will retry"}
-	MsgBadRequest  = Message{"bad_request", "总部拒绝了本机的请求，请联系管理员", "HQ refused the request; contact the administrator"}
-	MsgProtocol    = Message{"protocol", "总部答复无法识别，请联系管理员", "unexpected answer from HQ; contact the administrator"}
-	MsgStore       = Message{"store", "本机数据库出错", "local database error"}
-	MsgDataset     = Message{"dataset", "总部下发的配置无法使用，请联系管理员", "configuration from HQ could not be applied; contact the administrator"}
-	MsgCanceled    = Message{"canceled", "同步已取消", "sync canceled"}
-	MsgUnknown     = Message{"unknown", "同步失败", "sync failed"}
+	MsgNotEnrolled  = Message{"not_enrolled", "本机尚未登记，请先登记设备", "this kiosk is not enrolled yet"}
+	MsgUnreachable  = Message{"unreachable", "无法连接总部", "cannot reach HQ"}
+	MsgTimeout      = Message{"timeout", "总部响应超时，稍后自动重试", "HQ did not answer in time; will retry"}
+	MsgCredential   = Message{"credential", "设备凭证无效，请重新登记设备", "device credential rejected, enroll again"}
+	MsgForbidden    = Message{"forbidden", "本设备无权执行此操作", "this device is not allowed to do that"}
+	MsgEnrollCode   = Message{"enroll_code", "登记码无效、已使用或已过期", "enrollment code invalid, used or expired"}
+	MsgBusy         = Message{"busy", "总部繁忙，稍后自动重试", "HQ is busy; will retry"}
+	MsgServer       = Message{"server", "总部服务出错，稍后自动重试", "HQ had an error; will retry"}
+	MsgBadRequest   = Message{"bad_request", "总部拒绝了本机的请求，请联系管理员", "HQ refused the request; contact the administrator"}
+	MsgProtocol     = Message{"protocol", "总部答复无法识别，请联系管理员", "unexpected answer from HQ; contact the administrator"}
+	MsgStore        = Message{"store", "本机数据库出错", "local database error"}
+	MsgDataset      = Message{"dataset", "总部下发的配置无法使用，请联系管理员", "configuration from HQ could not be applied; contact the administrator"}
+	MsgRefused      = Message{"refused", "总部下发的配置未通过签名校验，已拒绝并保留上一版，请联系管理员", "a dataset from HQ failed verification and was refused; the last good one is kept; contact the administrator"}
+	MsgInsecure     = Message{"insecure_url", "总部地址必须使用 https（仅本机地址可用 http）", "the HQ address must use https (http only for a loopback address)"}
+	MsgRootMismatch = Message{"root_mismatch", "总部的根密钥与登记码不符，可能遭到中间人攻击；本机未保存任何内容", "HQ's root key does not match the enrollment code (possible man in the middle); nothing was saved"}
+	MsgCanceled     = Message{"canceled", "同步已取消", "sync canceled"}
+	MsgUnknown      = Message{"unknown", "同步失败", "sync failed"}
 )
 
 // Explain turns an error from this package into words for staff. It returns the zero Message
@@ -83,10 +93,16 @@ func Explain(err error) Message {
 		return Message{}
 	case errors.Is(err, ErrNotEnrolled):
 		return MsgNotEnrolled
-	case errors.As(err, &ee):
+	case errors.As(err, &ee), errors.Is(err, checkpoint.ErrEnrollCodeFormat):
 		return MsgEnrollCode
+	case errors.Is(err, ErrInsecureURL):
+		return MsgInsecure
+	case errors.Is(err, ErrRootMismatch):
+		return MsgRootMismatch
 	case errors.Is(err, ErrStore):
 		return MsgStore
+	case errors.Is(err, ErrRefused):
+		return MsgRefused
 	case errors.Is(err, ErrDataset):
 		return MsgDataset
 	case errors.As(err, &he):
@@ -118,10 +134,54 @@ func Explain(err error) Message {
 	}
 }
 
+// Reasons a dataset is refused, as saved in the store and shown on the sync screen.
+var refusals = map[string]Message{
+	"bad_signature": {"bad_signature", "签名无效（内容被篡改）", "signature invalid (content altered)"},
+	"wrong_device":  {"wrong_device", "配置是发给另一台设备的", "dataset was made for another device"},
+	"wrong_name":    {"wrong_name", "配置名称与签名不符", "dataset name does not match its signature"},
+	"old_version":   {"old_version", "配置版本比本机已有的旧（重放）", "dataset older than the one held (replay)"},
+	"unknown_root":  {"unknown_root", "配置不是由本机登记时的总部根密钥签发的", "dataset not signed by the HQ root pinned at enrollment"},
+	"bad_root_link": {"bad_root_link", "总部根密钥更换记录未经原根密钥签名", "HQ root rotation not signed by the trusted root"},
+	"malformed":     {"malformed", "配置格式无法识别", "dataset malformed"},
+	"invalid_data":  {"invalid_data", "配置内容无效", "dataset content invalid"},
+}
+
+// RefusalMessage returns the words for a refusal reason code (Status.LastRefusal).
+func RefusalMessage(reason string) Message {
+	if m, ok := refusals[reason]; ok {
+		return m
+	}
+	if reason == "" {
+		return Message{}
+	}
+	return Message{reason, "配置被拒绝", "dataset refused"}
+}
+
+// refusalReason names why err refused a dataset.
+func refusalReason(err error) string {
+	switch {
+	case errors.Is(err, checkpoint.ErrEnvelopeSignature):
+		return "bad_signature"
+	case errors.Is(err, checkpoint.ErrEnvelopeDevice):
+		return "wrong_device"
+	case errors.Is(err, checkpoint.ErrEnvelopeName):
+		return "wrong_name"
+	case errors.Is(err, checkpoint.ErrEnvelopeVersion), errors.Is(err, store.ErrStale):
+		return "old_version"
+	case errors.Is(err, checkpoint.ErrEnvelopeRoot):
+		return "unknown_root"
+	case errors.Is(err, checkpoint.ErrRootLink):
+		return "bad_root_link"
+	case errors.Is(err, checkpoint.ErrEnvelopeMalformed):
+		return "malformed"
+	}
+	return "invalid_data"
+}
+
 // permanent reports whether retrying err without someone acting first is pointless.
 func permanent(err error) bool {
 	var he *HTTPError
-	if errors.Is(err, ErrNotEnrolled) {
+	if errors.Is(err, ErrNotEnrolled) || errors.Is(err, ErrInsecureURL) {
 		return true
 	}
 	if errors.As(err, &he) {
@@ -163,6 +223,9 @@ func (c *Client) Refresh(ctx context.Context) (Status, error) {
 			if s.LastAttempt.IsZero() {
 				s.LastAttempt, s.LastSuccess, s.LastError = saved.LastAttempt, saved.LastSuccess, parseMessage(saved.LastError)
 			}
+			if s.Refused == 0 {
+				s.Refused, s.LastRefusal, s.LastRefusedAt = saved.Refused, RefusalMessage(saved.LastRefusal), saved.LastRefusedAt
+			}
 		}
 	}), nil
 }
@@ -173,7 +236,8 @@ func parseMessage(s string) Message {
 		return Message{}
 	}
 	for _, m := range []Message{MsgNotEnrolled, MsgUnreachable, MsgTimeout, MsgCredential, MsgForbidden, MsgEnrollCode,
-		MsgBusy, MsgServer, MsgBadRequest, MsgProtocol, MsgStore, MsgDataset, MsgCanceled, MsgUnknown} {
+		MsgBusy, MsgServer, MsgBadRequest, MsgProtocol, MsgStore, MsgDataset, MsgRefused, MsgInsecure, MsgRootMismatch,
+		MsgCanceled, MsgUnknown} {
 		if m.String() == s {
 			return m
 		}

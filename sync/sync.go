@@ -9,6 +9,7 @@ package sync
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,6 +32,8 @@ type Store interface {
 	SaveDevice(ctx context.Context, d store.Device) error
 	SyncState(ctx context.Context) (store.SyncState, error)
 	SetSyncState(ctx context.Context, s store.SyncState) error
+	PinRoot(ctx context.Context, root ed25519.PublicKey, epoch string) error
+	RecordRefusal(ctx context.Context, reason string, at time.Time) error
 }
 
 // Defaults used where a Config field is left zero.
@@ -265,16 +268,81 @@ func (c *Client) pull(ctx context.Context) (int, error) {
 		skew := resp.ServerTime.Sub(c.cfg.Now())
 		c.update(func(s *Status) { s.ClockSkew = skew })
 	}
-	if len(resp.Datasets) == 0 {
-		return 0, nil
+	sets, refused := c.verify(ctx, dev, cursors, resp)
+	var applyErr error
+	if len(sets) > 0 {
+		if err := c.st.ApplyDatasets(ctx, sets); err != nil {
+			applyErr = fmt.Errorf("sync: pull: apply: %w", errors.Join(ErrDataset, err))
+			c.noteRefusal(ctx, refusalReason(err))
+		}
+		for _, d := range sets {
+			c.log.InfoContext(ctx, "sync: dataset received", slog.String("dataset", d.Name), slog.Int64("version", d.Version))
+		}
 	}
-	if err := c.st.ApplyDatasets(ctx, resp.Datasets); err != nil {
-		return 0, fmt.Errorf("sync: pull: apply: %w", errors.Join(ErrDataset, err))
+	if refused != nil {
+		return len(sets), errors.Join(fmt.Errorf("sync: pull: %w", refused), applyErr)
 	}
-	for _, d := range resp.Datasets {
-		c.log.InfoContext(ctx, "sync: dataset updated", slog.String("dataset", d.Name), slog.Int64("version", d.Version))
+	return len(sets), applyErr
+}
+
+// verify follows HQ's root chain from the pinned root and checks every envelope against it,
+// the device and the versions held. It returns the datasets that verified; each one that did
+// not is logged, counted in the store and left out, so the kiosk keeps the last good one. The
+// error (nil when all verified) wraps ErrRefused and the last envelope error.
+func (c *Client) verify(ctx context.Context, dev store.Device, held map[string]int64, resp checkpoint.ConfigResponse) ([]checkpoint.Dataset, error) {
+	var refused error
+	refuse := func(name string, err error) {
+		reason := refusalReason(err)
+		refused = fmt.Errorf("%w: %w", ErrRefused, err)
+		c.log.WarnContext(ctx, "sync: dataset refused", slog.String("dataset", name), slog.String("reason", reason), slog.Any("error", err))
+		c.noteRefusal(ctx, reason)
 	}
-	return len(resp.Datasets), nil
+	root := dev.RootKey
+	if len(root) == ed25519.PublicKeySize && len(resp.RootChain) > 0 {
+		next, err := checkpoint.FollowRootChain(root, resp.RootChain)
+		if err != nil {
+			refuse("root_chain", err)
+		}
+		if !next.Equal(root) {
+			if err := c.st.PinRoot(ctx, next, ""); err != nil {
+				return nil, fmt.Errorf("sync: pull: pin root: %w", errors.Join(ErrStore, err))
+			}
+			c.log.InfoContext(ctx, "sync: followed HQ root rotation", slog.String("from", checkpoint.RootID(root)), slog.String("to", checkpoint.RootID(next)))
+			root = next
+		}
+	}
+	var out []checkpoint.Dataset
+	epoch := ""
+	for _, env := range resp.Datasets {
+		p, err := env.Verify(checkpoint.DatasetCheck{Root: root, DeviceID: dev.ID, Held: held[env.Name]})
+		if err != nil {
+			refuse(env.Name, err)
+			continue
+		}
+		if p.Version == held[p.Name] && held[p.Name] != 0 {
+			continue // the version held again: nothing to do
+		}
+		out = append(out, p.Dataset())
+		epoch = p.Epoch
+	}
+	if epoch != "" && epoch != dev.Epoch {
+		if err := c.st.PinRoot(ctx, root, epoch); err != nil {
+			return nil, fmt.Errorf("sync: pull: save epoch: %w", errors.Join(ErrStore, err))
+		}
+	}
+	return out, refused
+}
+
+// noteRefusal counts a refused dataset in the store and the status.
+func (c *Client) noteRefusal(ctx context.Context, reason string) {
+	now := c.cfg.Now()
+	if err := c.st.RecordRefusal(context.WithoutCancel(ctx), reason, now); err != nil {
+		c.log.WarnContext(ctx, "sync: save refusal", slog.Any("error", err))
+	}
+	c.update(func(s *Status) {
+		s.Refused++
+		s.LastRefusal, s.LastRefusedAt = RefusalMessage(reason), now
+	})
 }
 
 // device loads the credential and the HQ address to use.
@@ -289,6 +357,9 @@ func (c *Client) device(ctx context.Context) (store.Device, string, error) {
 	}
 	if base == "" {
 		return dev, "", fmt.Errorf("%w: no HQ address", ErrNotEnrolled)
+	}
+	if err := checkSecure(base); err != nil {
+		return dev, "", err
 	}
 	return dev, base, nil
 }

@@ -160,12 +160,19 @@ func (u *UI) showSync() {
 	}
 	errL := widget.NewLabel(lastErr)
 	errL.Wrapping = fyne.TextWrapWord
+	refused := strconv.FormatInt(v.Refused, 10)
+	if v.LastRefusal != "" {
+		refused += " · " + v.LastRefusal
+	}
+	refusedL := widget.NewLabel(refused)
+	refusedL.Wrapping = fyne.TextWrapWord
 	s.form = widget.NewForm(
 		widget.NewFormItem(u.T("sync.state"), widget.NewLabel(state)),
 		widget.NewFormItem(u.T("sync.pending"), widget.NewLabel(strconv.Itoa(v.Pending))),
 		widget.NewFormItem(u.T("sync.quarantined"), widget.NewLabel(strconv.Itoa(v.Quarantined))),
 		widget.NewFormItem(u.T("sync.last_success"), widget.NewLabel(last)),
 		widget.NewFormItem(u.T("sync.last_error"), errL),
+		widget.NewFormItem(u.T("sync.refused"), refusedL),
 	)
 	s.now = widget.NewButton(u.T("sync.now"), func() {
 		u.touched()

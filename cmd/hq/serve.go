@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"flag"
@@ -28,6 +30,8 @@ const defaultDSN = "sqlite:./data/hq.db"
 type serveMain struct {
 	addr, dsn, adminToken string
 	importKey             string
+	rootKey               string
+	tlsCert, tlsKey       string
 	demo                  bool
 	logLevel              string
 
@@ -42,6 +46,9 @@ func (m *serveMain) parseFlags(args []string, stderr io.Writer) error {
 	fs.StringVar(&m.dsn, "db", envOr("CHECKPOINT_HQ_DB", defaultDSN), "database: sqlite:PATH or postgres://… (env CHECKPOINT_HQ_DB)")
 	fs.StringVar(&m.adminToken, "admin-token", "", "admin API bearer token (default: env CHECKPOINT_ADMIN_TOKEN)")
 	fs.StringVar(&m.importKey, "import-key", "", "issuer.key file (from hq keygen) to add to HQ's issuing keys at start")
+	fs.StringVar(&m.rootKey, "root-key", "", "root signing key file, mode 0600 (default: env "+hq.EnvRootKey+", else root.key next to the SQLite file or in ./data, made on first start)")
+	fs.StringVar(&m.tlsCert, "tls-cert", "", "serve https with this PEM certificate (chain) file")
+	fs.StringVar(&m.tlsKey, "tls-key", "", "the PEM private key of --tls-cert")
 	fs.BoolVar(&m.demo, "demo", false, "seed demo sites, staff, people, risk areas and print an enrollment code")
 	fs.StringVar(&m.logLevel, "log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -53,7 +60,38 @@ func (m *serveMain) parseFlags(args []string, stderr io.Writer) error {
 	if m.adminToken == "" {
 		m.adminToken = os.Getenv("CHECKPOINT_ADMIN_TOKEN")
 	}
+	if (m.tlsCert == "") != (m.tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
 	return nil
+}
+
+// defaultRootKeyPath is where HQ keeps its root key when neither --root-key nor the
+// environment gives one: next to the SQLite file, else in ./data.
+func defaultRootKeyPath(dsn string) string {
+	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok && path != "" {
+		return filepath.Join(filepath.Dir(path), hq.RootKeyFileName)
+	}
+	return filepath.Join("data", hq.RootKeyFileName)
+}
+
+// loadRootKey returns the root key from --root-key, the environment or the default file. Only
+// the default file is made when missing, so a mistyped --root-key path is an error, not a new
+// root that no kiosk trusts.
+func loadRootKey(flagPath, dsn string, log *slog.Logger) (ed25519.PrivateKey, error) {
+	if flagPath != "" {
+		return hq.LoadRootKey(flagPath)
+	}
+	if v := os.Getenv(hq.EnvRootKey); v != "" {
+		return hq.ParseRootKeySeed(v)
+	}
+	path := defaultRootKeyPath(dsn)
+	k, created, err := hq.LoadOrCreateRootKey(path)
+	if created {
+		log.Warn("hq: created a new root key; back it up and keep it secret", slog.String("file", path),
+			slog.String("root", checkpoint.RootID(k.Public().(ed25519.PublicKey))))
+	}
+	return k, err
 }
 
 func envOr(k, def string) string {
@@ -77,7 +115,11 @@ func (m *serveMain) open(ctx context.Context, stdout io.Writer, log *slog.Logger
 		m.adminToken = base64.RawURLEncoding.EncodeToString(b)
 		generated = true
 	}
-	srv, err := hq.New(hq.Config{DSN: m.dsn, AdminToken: m.adminToken, Logger: log})
+	root, err := loadRootKey(m.rootKey, m.dsn, log)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	srv, err := hq.New(hq.Config{DSN: m.dsn, AdminToken: m.adminToken, Logger: log, RootKey: root})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -118,8 +160,20 @@ func (m *serveMain) open(ctx context.Context, stdout io.Writer, log *slog.Logger
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
+	scheme := "http"
+	if m.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(m.tlsCert, m.tlsKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("serve: tls: %w", err)
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		scheme = "https"
+	}
 	m.ln = ln
-	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
+	id, _ := srv.RootID(ctx)
+	fmt.Fprintf(stdout, "root key: %s\n", id)
+	fmt.Fprintf(stdout, "listening on %s://%s\n", scheme, ln.Addr())
 	return nil
 }
 
@@ -138,10 +192,10 @@ func parseLevel(s string) (slog.Level, error) {
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	m := &serveMain{}
 	if err := m.parseFlags(args, stderr); errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintln(stdout, "usage: hq serve [--addr HOST:PORT] [--db sqlite:PATH|postgres://…] [--admin-token T] [--import-key FILE] [--demo] [--log-level L]")
+		fmt.Fprintln(stdout, "usage: hq serve [--addr HOST:PORT] [--db sqlite:PATH|postgres://…] [--admin-token T] [--root-key FILE] [--tls-cert FILE --tls-key FILE] [--import-key FILE] [--demo] [--log-level L]")
 		return 0
 	} else if err != nil {
-		fmt.Fprintf(stderr, "hq serve: 参数错误 usage error: %v (flags: --addr HOST:PORT --db DSN --admin-token T --import-key FILE --demo)\n", err)
+		fmt.Fprintf(stderr, "hq serve: 参数错误 usage error: %v (flags: --addr HOST:PORT --db DSN --admin-token T --root-key FILE --tls-cert FILE --tls-key FILE --import-key FILE --demo)\n", err)
 		return 2
 	}
 	lvl, err := parseLevel(m.logLevel)

@@ -34,9 +34,19 @@ func runEnroll(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	name := fs.String("name", hostname(), "device name HQ operators see")
 	timeout := fs.Duration("timeout", time.Minute, "give up after this long")
 	verbose := fs.Bool("v", false, "log each step to stderr")
-	const usage = "kiosk enroll: usage: kiosk enroll --data DIR --hq URL --code CODE [--name NAME] [--timeout DURATION]"
+	ca := fs.String("ca", "", "PEM file of CA certificates to trust for HQ's https (a private CA)")
+	const usage = "kiosk enroll: usage: kiosk enroll --data DIR --hq URL --code CODE [--name NAME] [--timeout DURATION] [--ca FILE]"
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 || *data == "" || *hqURL == "" || *code == "" || *timeout <= 0 {
 		fmt.Fprintln(stderr, usage)
+		return 2
+	}
+	if err := sync.CheckHQURL(*hqURL); err != nil {
+		fmt.Fprintf(stderr, "kiosk enroll: %s (%v)\n", sync.Explain(err), err)
+		return 1
+	}
+	hc, err := httpClient(*ca)
+	if err != nil {
+		fmt.Fprintf(stderr, "kiosk enroll: %v\n", err)
 		return 2
 	}
 	logger := cliLogger(stderr, *verbose)
@@ -49,7 +59,7 @@ func runEnroll(ctx context.Context, args []string, stdout, stderr io.Writer) int
 
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	c := sync.New(db, sync.Config{Logger: logger, DeviceName: *name})
+	c := sync.New(db, sync.Config{Logger: logger, DeviceName: *name, HTTPClient: hc})
 	dev, err := c.Enroll(ctx, *hqURL, *code)
 	if err != nil {
 		fmt.Fprintf(stderr, "kiosk enroll: %s (%v)\n", sync.Explain(err), err)

@@ -32,6 +32,7 @@ type runFlags struct {
 	data       string
 	demo       bool
 	hqURL      string
+	ca         string
 	camera     string
 	video      string
 	lang       string
@@ -54,6 +55,7 @@ func runKiosk(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&f.data, "data", defaultDataDir(), "kiosk data directory (holds kiosk.db)")
 	fs.BoolVar(&f.demo, "demo", false, "start an embedded demo HQ with demo sites, staff and people, and enroll with it")
 	fs.StringVar(&f.hqURL, "hq", "", "HQ base URL (overrides the one saved at enrollment)")
+	fs.StringVar(&f.ca, "ca", "", "PEM file of CA certificates to trust for HQ's https (a private CA)")
 	fs.StringVar(&f.camera, "camera", "0", "camera: device index or path (e.g. /dev/video0); \"none\" for no camera")
 	fs.StringVar(&f.video, "video", "", "read frames from this video file instead of a camera")
 	fs.StringVar(&f.lang, "lang", "zh", "UI language: zh or en")
@@ -110,8 +112,12 @@ func runWindow(ctx context.Context, f runFlags, stdout io.Writer, logger *slog.L
 			fmt.Fprintf(stdout, "demo code (%s): %s\n", c.Label, c.Code)
 		}
 	}
+	hc, err := httpClient(f.ca)
+	if err != nil {
+		return err
+	}
 	client := sync.New(db, sync.Config{BaseURL: f.hqURL, Logger: logger, DeviceName: hostname(),
-		StatusTimeout: 1500 * time.Millisecond})
+		StatusTimeout: 1500 * time.Millisecond, HTTPClient: hc})
 	if demoInfo != nil {
 		if err := enrollDemo(ctx, db, client, f.hqURL, demoInfo.EnrollmentCode); err != nil {
 			return err
@@ -186,7 +192,7 @@ func runWindow(ctx context.Context, f runFlags, stdout io.Writer, logger *slog.L
 // enrollDemo enrolls the kiosk with the embedded demo HQ the first time, then pulls its data.
 func enrollDemo(ctx context.Context, db *store.DB, c *sync.Client, url, code string) error {
 	d, err := db.Device(ctx)
-	if err != nil || d.ID == "" || d.HQURL != url {
+	if err != nil || d.ID == "" || d.HQURL != url || d.RootKey == nil {
 		if _, err := c.Enroll(ctx, url, code); err != nil {
 			return fmt.Errorf("enroll with demo HQ: %w", err)
 		}

@@ -21,11 +21,15 @@ func init() {
 
 // syncOutput is the one-line JSON summary "kiosk sync" prints. Error is empty on success and
 // otherwise says what went wrong in words, Chinese first.
+// Refused counts the datasets from HQ this kiosk ever refused (failed verification);
+// LastRefusal says why the last one was, in words ("" when none).
 type syncOutput struct {
 	Pushed      int    `json:"pushed"`
 	Pending     int    `json:"pending"`
 	Quarantined int    `json:"quarantined"`
 	Error       string `json:"error"`
+	Refused     int64  `json:"refused"`
+	LastRefusal string `json:"last_refusal"`
 }
 
 // runSync pushes until the outbox is empty, then pulls, retrying network failures with backoff
@@ -38,7 +42,8 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	hqURL := fs.String("hq", "", "HQ base URL (overrides the one saved at enrollment)")
 	timeout := fs.Duration("timeout", 2*time.Minute, "give up after this long")
 	verbose := fs.Bool("v", false, "log each step to stderr")
-	const usage = "kiosk sync: usage: kiosk sync --data DIR [--timeout DURATION] [--hq URL] [-v]"
+	ca := fs.String("ca", "", "PEM file of CA certificates to trust for HQ's https (a private CA)")
+	const usage = "kiosk sync: usage: kiosk sync --data DIR [--timeout DURATION] [--hq URL] [--ca FILE] [-v]"
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 || *data == "" || *timeout <= 0 {
 		fmt.Fprintln(stderr, usage)
 		return 2
@@ -46,6 +51,11 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if _, err := os.Stat(filepath.Join(*data, store.FileName)); err != nil {
 		fmt.Fprintf(stderr, "kiosk sync: no kiosk database in %s (run kiosk enroll first)\n", *data)
 		return 1
+	}
+	hc, err := httpClient(*ca)
+	if err != nil {
+		fmt.Fprintf(stderr, "kiosk sync: %v\n", err)
+		return 2
 	}
 	logger := cliLogger(stderr, *verbose)
 	db, err := store.OpenDir(ctx, *data, store.Options{Logger: logger})
@@ -55,7 +65,7 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer db.Close()
 
-	c := sync.New(db, sync.Config{BaseURL: *hqURL, Logger: logger, DeviceName: hostname()})
+	c := sync.New(db, sync.Config{BaseURL: *hqURL, Logger: logger, DeviceName: hostname(), HTTPClient: hc})
 	sctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	sum, err := c.Flush(sctx)
@@ -66,6 +76,9 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		out.Error = sync.MsgStore.String()
 	}
 	out.Pending, out.Quarantined = st.Pending, st.Quarantined
+	if ss, err := db.SyncState(context.WithoutCancel(ctx)); err == nil {
+		out.Refused, out.LastRefusal = ss.Refused, sync.RefusalMessage(ss.LastRefusal).String()
+	}
 	if err == nil && out.Pending > 0 {
 		// Records made while the sync ran; the next sync takes them.
 		err = fmt.Errorf("%d records still pending", out.Pending)

@@ -22,6 +22,8 @@ type syncJSON struct {
 	Pending     *int    `json:"pending"`
 	Quarantined *int    `json:"quarantined"`
 	Error       *string `json:"error"`
+	Refused     *int64  `json:"refused"`
+	LastRefusal *string `json:"last_refusal"`
 }
 
 type enrollJSON struct {
@@ -44,7 +46,7 @@ func decodeOneLine[T any](t *testing.T, out string) T {
 func decodeSync(t *testing.T, out string) (pushed, pending, quarantined int, errText string) {
 	t.Helper()
 	v := decodeOneLine[syncJSON](t, out)
-	if v.Pushed == nil || v.Pending == nil || v.Quarantined == nil || v.Error == nil {
+	if v.Pushed == nil || v.Pending == nil || v.Quarantined == nil || v.Error == nil || v.Refused == nil || v.LastRefusal == nil {
 		t.Fatalf("sync output %q lacks a field", out)
 	}
 	return *v.Pushed, *v.Pending, *v.Quarantined, *v.Error
@@ -54,7 +56,20 @@ func decodeSync(t *testing.T, out string) (pushed, pending, quarantined int, err
 // code for the demo site and a function that stops it.
 func testHQ(t *testing.T) (url, code string, stop func()) {
 	t.Helper()
-	srv, err := hq.New(hq.Config{DSN: "sqlite:" + filepath.Join(t.TempDir(), "hq.db")})
+	srv, code := testHQServer(t)
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	return ts.URL, code, ts.Close
+}
+
+// testHQServer is the real HQ, seeded, and a fresh enrollment code for the demo site.
+func testHQServer(t *testing.T) (*hq.Server, string) {
+	t.Helper()
+	root, err := checkpoint.GenerateRootKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := hq.New(hq.Config{DSN: "sqlite:" + filepath.Join(t.TempDir(), "hq.db"), RootKey: root})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,9 +78,7 @@ func testHQ(t *testing.T) (url, code string, stop func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
-	return ts.URL, info.EnrollmentCode, ts.Close
+	return srv, info.EnrollmentCode
 }
 
 // recordChecks saves n checks in the kiosk under dir as a scanner from the pulled roster.

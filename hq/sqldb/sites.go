@@ -11,7 +11,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -181,15 +180,13 @@ func hashSecret(s string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// normCode canonicalises an enrollment code as typed: case, spaces and dashes do not matter.
-func normCode(c string) string {
-	c = strings.ToUpper(c)
-	c = strings.NewReplacer("-", "", " ", "", "\t", "").Replace(c)
-	return c
-}
+// normCode canonicalises an enrollment code's secret as typed: case, spaces and dashes do not
+// matter.
+func normCode(c string) string { return checkpoint.NormEnrollCode(c) }
 
-// CreateEnrollCode makes a one-time enrollment code for siteID, valid for ttl, and returns it
-// as XXXX-XXXX-XXXX-XXXX (80 random bits). HQ stores only its hash.
+// CreateEnrollCode makes a one-time enrollment code for siteID, valid for ttl, and returns its
+// secret as XXXX-XXXX-XXXX-XXXX (80 random bits). HQ stores only its hash; the code staff type
+// is the secret followed by HQ's root fingerprint (checkpoint.FormatEnrollCode).
 func (d *DB) CreateEnrollCode(ctx context.Context, siteID string, ttl time.Duration, now time.Time) (string, error) {
 	if _, err := d.Site(ctx, siteID); err != nil {
 		return "", fmt.Errorf("sqldb: create enroll code: %w", err)
@@ -209,7 +206,7 @@ func (d *DB) CreateEnrollCode(ctx context.Context, siteID string, ttl time.Durat
 	return code, nil
 }
 
-// Enroll spends a one-time code and creates a device with a fresh secret. The secret is in the
+// Enroll spends a one-time code (its secret part) and creates a device with a fresh secret. The secret is in the
 // answer only; HQ keeps its hash.
 func (d *DB) Enroll(ctx context.Context, code, name string, now time.Time) (checkpoint.EnrollResponse, error) {
 	var resp checkpoint.EnrollResponse

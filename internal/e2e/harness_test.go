@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -90,6 +91,7 @@ type hqNode struct {
 	dsn  string
 	addr string // host:port, fixed after the first start
 	rate float64
+	root ed25519.PrivateKey // the same across restarts, as a key file would be
 
 	srv *hq.Server
 	hs  *http.Server
@@ -97,7 +99,11 @@ type hqNode struct {
 
 func startHQ(t testing.TB, dsn string, rate float64) *hqNode {
 	t.Helper()
-	n := &hqNode{t: t, dsn: dsn, addr: "127.0.0.1:0", rate: rate}
+	root, err := checkpoint.GenerateRootKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &hqNode{t: t, dsn: dsn, addr: "127.0.0.1:0", rate: rate, root: root}
 	n.start()
 	t.Cleanup(n.crash)
 	return n
@@ -108,7 +114,7 @@ func (n *hqNode) URL() string { return "http://" + n.addr }
 // start opens the database and serves on n.addr. The serving goroutine ends at crash.
 func (n *hqNode) start() {
 	n.t.Helper()
-	cfg := hq.Config{DSN: n.dsn, AdminToken: "e2e-admin"}
+	cfg := hq.Config{DSN: n.dsn, AdminToken: "e2e-admin", RootKey: n.root}
 	if n.rate > 0 {
 		cfg.DeviceRate, cfg.DeviceBurst = n.rate, int(n.rate)
 	}
