@@ -97,7 +97,7 @@ func (f verifyFixture) write(t *testing.T, name, content string) string {
 
 func (f verifyFixture) issue(t *testing.T, edit func(*checkpoint.Claims)) string {
 	t.Helper()
-	c := checkpoint.Claims{Name: "张小三", IDMasked: "220221********1233", Household: "220221", Status: checkpoint.StatusGreen}
+	c := checkpoint.Claims{HolderID: "0123456789abcdef", Name: "张小三", IDMasked: "220221********1233", Household: "220221", Status: checkpoint.StatusGreen}
 	if edit != nil {
 		edit(&c)
 	}

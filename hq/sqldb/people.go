@@ -71,9 +71,11 @@ func (d *DB) RetireKey(ctx context.Context, id string, at time.Time) error {
 }
 
 // Person is someone HQ issues codes to. HQ keeps the name, the masked ID and a keyed hash of
-// the full ID number, not the number itself.
+// the full ID number, not the number itself. HolderID is the person's pseudonym in every code
+// (random, assigned once; empty for people from before it existed, until their next code).
 type Person struct {
 	ID        string
+	HolderID  string
 	Name      string
 	IDMasked  string
 	IDHash    string
@@ -86,10 +88,10 @@ type Person struct {
 // PutPerson creates a person or, for an existing id, updates name and status.
 func (d *DB) PutPerson(ctx context.Context, p Person) error {
 	return d.tx(ctx, "put person", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, d.q(`INSERT INTO people (id, name, id_masked, id_hash, household, status, reason, updated_at) VALUES (?,?,?,?,?,?,?,?)
+		_, err := tx.ExecContext(ctx, d.q(`INSERT INTO people (id, holder_id, name, id_masked, id_hash, household, status, reason, updated_at) VALUES (?,?,?,?,?,?,?,?,?)
 			ON CONFLICT (id) DO UPDATE SET name = excluded.name, id_masked = excluded.id_masked, id_hash = excluded.id_hash,
 			household = excluded.household, status = excluded.status, reason = excluded.reason, updated_at = excluded.updated_at`),
-			p.ID, p.Name, p.IDMasked, p.IDHash, p.Household, p.Status, p.Reason, ftime(p.UpdatedAt))
+			p.ID, p.HolderID, p.Name, p.IDMasked, p.IDHash, p.Household, p.Status, p.Reason, ftime(p.UpdatedAt))
 		return err
 	})
 }
@@ -97,8 +99,8 @@ func (d *DB) PutPerson(ctx context.Context, p Person) error {
 func (d *DB) personWhere(ctx context.Context, where string, arg any) (Person, error) {
 	var p Person
 	var upd string
-	err := d.db.QueryRowContext(ctx, d.q(`SELECT id, name, id_masked, id_hash, household, status, reason, updated_at FROM people WHERE `+where), arg).
-		Scan(&p.ID, &p.Name, &p.IDMasked, &p.IDHash, &p.Household, &p.Status, &p.Reason, &upd)
+	err := d.db.QueryRowContext(ctx, d.q(`SELECT id, holder_id, name, id_masked, id_hash, household, status, reason, updated_at FROM people WHERE `+where), arg).
+		Scan(&p.ID, &p.HolderID, &p.Name, &p.IDMasked, &p.IDHash, &p.Household, &p.Status, &p.Reason, &upd)
 	if err == sql.ErrNoRows {
 		return p, fmt.Errorf("sqldb: person: %w", ErrNotFound)
 	}
@@ -112,6 +114,30 @@ func (d *DB) personWhere(ctx context.Context, where string, arg any) (Person, er
 // Person returns a person by id.
 func (d *DB) Person(ctx context.Context, id string) (Person, error) {
 	return d.personWhere(ctx, `id = ?`, id)
+}
+
+// PersonByHolderID returns a person by the holder id their codes carry: how HQ links the checks
+// kiosks send.
+func (d *DB) PersonByHolderID(ctx context.Context, holderID string) (Person, error) {
+	if holderID == "" {
+		return Person{}, fmt.Errorf("sqldb: person: %w", ErrNotFound)
+	}
+	return d.personWhere(ctx, `holder_id = ? ORDER BY id`, holderID)
+}
+
+// EnsureHolderID gives a person without a holder id (created before holder ids existed) the
+// given one, and returns the person's holder id: the one just set, or the one they had. The
+// first writer wins, so two issues at once agree.
+func (d *DB) EnsureHolderID(ctx context.Context, personID, holderID string) (string, error) {
+	err := d.tx(ctx, "ensure holder id", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, d.q(`UPDATE people SET holder_id = ? WHERE id = ? AND holder_id = ''`), holderID, personID)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	p, err := d.Person(ctx, personID)
+	return p.HolderID, err
 }
 
 // PersonByIDHash returns a person by the keyed hash of their ID number.
