@@ -157,7 +157,7 @@ func TestVerify(t *testing.T) {
 	v := decodeVerify(t, out)
 	if code != 0 || v.Claims == nil || v.Claims.Name != "张小三" || v.Claims.IDMasked != "220221********1233" ||
 		v.Claims.Household != "220221" || v.Claims.Status != "green" || v.Claims.Kind != "live" ||
-		v.Claims.KID != f.issuer.KID() || len(v.Claims.CodeID) != 20 || !v.Claims.IssuedAt.Equal(f.now) ||
+		v.Claims.KID != f.issuer.KID() || len(v.Claims.CodeID) != 16 || !v.Claims.IssuedAt.Equal(f.now) ||
 		!v.Claims.ExpiresAt.Equal(f.now.Add(10*time.Minute)) {
 		t.Errorf("verify claims = %s", out)
 	}
