@@ -17,15 +17,16 @@ import (
 )
 
 // The code text is CodePrefix followed by base45(payload || signature), where signature is the
-// Ed25519 signature of CodePrefix || payload. The payload (format version 1) is:
+// Ed25519 signature of CodePrefix || payload. The payload (format version 2) is:
 //
-//	version   byte = 1
+//	version   byte = 2
 //	flags     byte: bits 0-1 status (1 green, 2 yellow, 3 red), bit 2 kind (0 live, 1 printed)
 //	kid       uvarint length + ASCII
 //	code id   uvarint length + 8-16 random bytes
+//	holder id 8 bytes: the holder's pseudonym (HolderID)
 //	name      text
 //	id head   uvarint: the first 6 digits of the resident ID
-//	id tail   4 ASCII bytes: its last 4 characters
+//	id tail   uvarint: its last 4 characters, sequence*11 + check (0-9, X = 10)
 //	household uvarint: 6-digit division code
 //	reason    text
 //	issued    uvarint: Unix seconds
@@ -36,6 +37,14 @@ import (
 // The encoder picks the shorter (UTF-16 stores a common Chinese character in 2 bytes, not 3),
 // which is what lets a 30-character Chinese name fit a version 10 QR symbol. Decoding rejects any
 // payload that does not re-encode to the same bytes, so each claim set has exactly one encoding.
+//
+// Version 2 added the holder id (DESIGN §9: kiosks link and dedupe by a pseudonym, never by a
+// hash of the ID number). To keep the largest code (30-character name, longest reason, red,
+// printed) inside version 10-M it also packs the ID tail into a uvarint (2 bytes, not 4) and
+// HQ issues 8-byte code ids (64 random bits; HQ's codes table refuses a duplicate id). That code
+// is 309 of the 311 characters (TestCodeFitsQRVersion10). Version 1 payloads are not ours any
+// more: they fail as malformed, and HQ reissues codes as they refresh (printed codes within
+// their 7 days).
 const (
 	// CodePrefix starts every code text (吉祥码 JiXiangMa); a text without it is not ours.
 	CodePrefix = "JXM:"
@@ -45,8 +54,10 @@ const (
 	// MaxReasonLen is the longest status reason, in characters.
 	MaxReasonLen = 16
 
-	payloadVersion = 1
-	codeIDBytes    = 10 // 80 random bits: unguessable and collision-free at county scale
+	payloadVersion = 2
+	codeIDBytes    = 8 // 64 random bits: unguessable; HQ's codes table catches the rare duplicate
+	// HolderIDBytes is the size of a holder id: 64 random bits, assigned once per person by HQ.
+	HolderIDBytes = 8
 )
 
 // Errors returned by Verify, one per way a code can be bad. Each has a staff message (Message).
@@ -132,6 +143,7 @@ func (k CodeKind) DefaultTTL() time.Duration {
 // Claims is what a health code says about its holder. Times are whole seconds.
 type Claims struct {
 	CodeID    string    `json:"code_id"`   // lowercase hex of 8-16 random bytes; revocation key
+	HolderID  string    `json:"holder_id"` // lowercase hex of HolderIDBytes: the person's pseudonym, random, from HQ
 	Name      string    `json:"name"`      // full name as ParseName normalises it
 	IDMasked  string    `json:"id_masked"` // ResidentID.Masked(): "220221********123X"
 	Household string    `json:"household"` // household registration division code, 6 digits
@@ -148,6 +160,7 @@ type Claims struct {
 func (c Claims) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("code_id", c.CodeID),
+		slog.String("holder_id", c.HolderID),
 		slog.String("name", MaskName(c.Name)),
 		slog.String("id_masked", c.IDMasked),
 		slog.String("household", c.Household),
@@ -164,6 +177,9 @@ func (c Claims) validate() error {
 	}
 	if id, err := hex.DecodeString(c.CodeID); err != nil || len(id) < 8 || len(id) > 16 || hex.EncodeToString(id) != c.CodeID {
 		return bad("code id must be 8-16 bytes of lowercase hex")
+	}
+	if !ValidHolderID(c.HolderID) {
+		return bad("holder id must be %d bytes of lowercase hex", HolderIDBytes)
 	}
 	if n, err := ParseName(c.Name); err != nil || n.Full() != c.Name {
 		return bad("name: not a valid normalised name")
@@ -193,6 +209,20 @@ func (c Claims) validate() error {
 		return bad("not-before must lie between issued-at and expires-at")
 	}
 	return nil
+}
+
+// ValidHolderID reports whether s is a holder id: HolderIDBytes bytes as lowercase hex.
+func ValidHolderID(s string) bool {
+	b, err := hex.DecodeString(s)
+	return err == nil && len(b) == HolderIDBytes && hex.EncodeToString(b) == s
+}
+
+// NewHolderID returns a fresh random holder id. HQ calls it once per person, when the person is
+// first created; it is not derived from anything about them.
+func NewHolderID() string {
+	b := make([]byte, HolderIDBytes)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (it crashes the program instead)
+	return hex.EncodeToString(b)
 }
 
 func validMaskedID(s string) bool {
@@ -241,13 +271,20 @@ func encodePayload(c Claims) []byte {
 	b = appendBytes(b, []byte(c.KID))
 	id, _ := hex.DecodeString(c.CodeID)
 	b = appendBytes(b, id)
+	holder, _ := hex.DecodeString(c.HolderID)
+	b = append(b, holder...)
 	b = appendText(b, c.Name)
 	var head uint64
 	for i := 0; i < 6; i++ {
 		head = head*10 + uint64(c.IDMasked[i]-'0')
 	}
 	b = binary.AppendUvarint(b, head)
-	b = append(b, c.IDMasked[14:]...)
+	seq := uint64(c.IDMasked[14]-'0')*100 + uint64(c.IDMasked[15]-'0')*10 + uint64(c.IDMasked[16]-'0')
+	check := uint64(10)
+	if c.IDMasked[17] != 'X' {
+		check = uint64(c.IDMasked[17] - '0')
+	}
+	b = binary.AppendUvarint(b, seq*11+check)
 	var household uint64
 	for i := 0; i < 6; i++ {
 		household = household*10 + uint64(c.Household[i]-'0')
@@ -338,19 +375,20 @@ func decodePayload(b []byte) (Claims, error) {
 	r := &payloadReader{b: b[2:], ok: true}
 	c.KID = string(r.next(r.uvarint()))
 	c.CodeID = hex.EncodeToString(r.next(r.uvarint()))
+	c.HolderID = hex.EncodeToString(r.next(HolderIDBytes))
 	c.Name = r.text()
 	head := r.uvarint()
-	tail := string(r.next(4))
+	tail := r.uvarint()
 	household := r.uvarint()
 	c.Reason = r.text()
 	issued := r.uvarint()
 	nb := r.uvarint()
 	validity := r.uvarint()
 	const maxSeconds = 1 << 40 // keeps the int64 arithmetic below far from overflow
-	if !r.ok || len(r.b) != 0 || head > 999999 || household > 999999 || issued > maxSeconds || nb > maxSeconds || validity > maxSeconds {
+	if !r.ok || len(r.b) != 0 || head > 999999 || tail >= 1000*11 || household > 999999 || issued > maxSeconds || nb > maxSeconds || validity > maxSeconds {
 		return Claims{}, bad
 	}
-	c.IDMasked = fmt.Sprintf("%06d********%s", head, tail)
+	c.IDMasked = fmt.Sprintf("%06d********%03d%c", head, tail/11, "0123456789X"[tail%11])
 	c.Household = fmt.Sprintf("%06d", household)
 	c.IssuedAt = time.Unix(int64(issued), 0).In(ChinaTime)
 	if nb > 0 {
@@ -398,8 +436,8 @@ func (is *Issuer) KID() string { return is.kid }
 // PublicKey returns the public half of the issuing key.
 func (is *Issuer) PublicKey() ed25519.PublicKey { return is.key.Public().(ed25519.PublicKey) }
 
-// Issue signs c and returns the code text and the claims as signed. It fills in what c leaves
-// empty: KID (always the issuer's), CodeID (random), Kind (live), IssuedAt (now) and ExpiresAt
+// Issue signs c and returns the code text and the claims as signed. c.HolderID is required (HQ
+// assigns it per person). Issue fills in what c leaves empty: KID (always the issuer's), CodeID (random), Kind (live), IssuedAt (now) and ExpiresAt
 // (IssuedAt + Kind.DefaultTTL()); times are truncated to whole seconds. It fails with
 // ErrInvalidClaims, ErrKeyNotValid (IssuedAt outside the key's window) or ErrCodeTooLarge.
 func (is *Issuer) Issue(c Claims, now time.Time) (string, Claims, error) {

@@ -24,7 +24,7 @@ func TestCodeFitsQRVersion10(t *testing.T) {
 	}
 	now := time.Date(2022, 3, 15, 10, 0, 0, 0, checkpoint.ChinaTime)
 	base := checkpoint.Claims{
-		Name: "张三", IDMasked: "220221********1233", Household: "220221",
+		HolderID: "0123456789abcdef", Name: "张三", IDMasked: "220221********123X", Household: "220221",
 		Status: checkpoint.StatusGreen, Kind: checkpoint.KindLive,
 	}
 	tests := []struct {

@@ -55,7 +55,8 @@ const longName = "阿卜杜克热木·阿卜杜热合曼·买买提明·艾则�
 
 func baseClaims() Claims {
 	return Claims{
-		CodeID:    "00112233445566778899",
+		CodeID:    "0011223344556677",
+		HolderID:  "8899aabbccddeeff",
 		Name:      "张三",
 		IDMasked:  "220221********1233",
 		Household: "220221",
@@ -400,6 +401,10 @@ func TestIssueRejects(t *testing.T) {
 		{"short code id", func(c *Claims) { c.CodeID = "0011" }, ErrInvalidClaims},
 		{"uppercase code id", func(c *Claims) { c.CodeID = "00112233445566778899AA" }, ErrInvalidClaims},
 		{"not before after expiry", func(c *Claims) { c.NotBefore = c.ExpiresAt }, ErrInvalidClaims},
+		{"no holder id", func(c *Claims) { c.HolderID = "" }, ErrInvalidClaims},
+		{"short holder id", func(c *Claims) { c.HolderID = "00112233445566" }, ErrInvalidClaims},
+		{"uppercase holder id", func(c *Claims) { c.HolderID = "8899AABBCCDDEEFF" }, ErrInvalidClaims},
+		{"id number as holder id", func(c *Claims) { c.HolderID = "220221199001011233" }, ErrInvalidClaims},
 		{"all rare characters", func(c *Claims) { c.Name = strings.Repeat("𠀀", 30) }, ErrCodeTooLarge},
 	}
 	for _, tt := range tests {
@@ -460,13 +465,15 @@ func TestDecodePayloadRejectsNonCanonical(t *testing.T) {
 		t.Fatalf("decodePayload(encodePayload) = %v", err)
 	}
 	// The name "张三" as UTF-8 (6 bytes) instead of the shorter UTF-16 (4 bytes).
-	i := 2 + 1 + len(c.KID) + 1 + 10
+	i := 2 + 1 + len(c.KID) + 1 + len(c.CodeID)/2 + HolderIDBytes
 	utf8Name := append(append(append([]byte{}, p[:i]...), 6<<1), "张三"...)
 	utf8Name = append(utf8Name, p[i+1+4:]...)
 	if _, err := decodePayload(utf8Name); !errors.Is(err, ErrMalformed) {
 		t.Errorf("decodePayload(UTF-8 name) = %v; want ErrMalformed", err)
 	}
-	for _, bad := range [][]byte{nil, {1}, {2, 1}, {1, 0}, {1, 1<<3 | 1}, append(p, 0), p[:len(p)-1]} {
+	// A version 1 payload (before holder ids) is no longer accepted.
+	v1 := append([]byte{1}, p[1:]...)
+	for _, bad := range [][]byte{nil, {2}, {3, 1}, {2, 0}, {2, 1<<3 | 1}, v1, append(p, 0), p[:len(p)-1]} {
 		if _, err := decodePayload(bad); !errors.Is(err, ErrMalformed) {
 			t.Errorf("decodePayload(%x) = %v; want ErrMalformed", bad, err)
 		}

@@ -98,14 +98,15 @@ type Check struct {
 	Online       bool      `json:"online"` // live status was confirmed with HQ at scan time
 	ScannedAt    time.Time `json:"scanned_at"`
 	ConfirmedAt  time.Time `json:"confirmed_at"`
-	Sealed       string    `json:"sealed,omitempty"` // base64 HPKE ciphertext of Personal, to HQ's key
-	PersonHash   string    `json:"person_hash,omitempty"`
+	Sealed       string    `json:"sealed,omitempty"`    // base64 HPKE ciphertext of Personal, to HQ's key and this record's id
+	HolderID     string    `json:"holder_id,omitempty"` // the code's holder pseudonym (Claims.HolderID)
 	Remarks      string    `json:"remarks,omitempty"`
 	VerdictRules string    `json:"rules,omitempty"` // version of the rules/config in force
 }
 
 // Registration is the body of a KindRegistration record (辅助登记): a person without a code,
-// registered by staff at the kiosk.
+// registered by staff at the kiosk. It carries no hash of the ID number: HQ opens Sealed and
+// links the person itself (DESIGN §9).
 type Registration struct {
 	NameMasked   string    `json:"name_masked"`
 	IDMasked     string    `json:"id_masked"`
@@ -116,8 +117,7 @@ type Registration struct {
 	Verdict      string    `json:"verdict"`
 	Reasons      []string  `json:"reasons"`
 	Remarks      string    `json:"remarks,omitempty"`
-	Sealed       string    `json:"sealed"`      // base64 HPKE ciphertext of Personal, to HQ's key
-	PersonHash   string    `json:"person_hash"` // keyed hash of the full ID number
+	Sealed       string    `json:"sealed"` // base64 HPKE ciphertext of Personal, to HQ's key and this record's id
 	RegisteredAt time.Time `json:"registered_at"`
 }
 
@@ -154,9 +154,13 @@ type SiteEdit struct {
 	Created bool `json:"created"`
 }
 
-// StaffAdd is the body of a KindStaffAdd record: scanner staff added by a supervisor.
+// StaffAdd is the body of a KindStaffAdd record: scanner staff added by a supervisor. Staff is
+// the account as the kiosk keeps it until HQ's next roster (its PhoneLookup made by the kiosk);
+// Sealed holds the new staff member's phone and name (Personal), sealed to HQ's key and this
+// record's id, from which HQ makes the account's lookup value and its own phone index.
 type StaffAdd struct {
-	Staff Staff `json:"staff"`
+	Staff  Staff  `json:"staff"`
+	Sealed string `json:"sealed"`
 }
 
 // StaffEvent is the body of a KindStaffEvent record.

@@ -16,12 +16,13 @@ const (
 )
 
 // Staff is one account in the roster HQ sends to kiosks so staff can log in offline.
-// PasswordHash is an argon2id PHC string; PhoneHash is the keyed hash used to find the account
-// by the phone number typed at login, so the roster holds no phone number in the clear.
+// PasswordHash is an argon2id PHC string. PhoneLookup finds the account by the phone number
+// typed at login: a slow salted hash of the phone (passwd.PhoneLookup with Settings.StaffSalt),
+// with no masked phone beside it, so a kiosk's roster gives a thief nothing cheaper than
+// guessing whole phone numbers one slow hash at a time (docs/SECURITY.md).
 type Staff struct {
 	ID           string    `json:"id"`
-	PhoneHash    string    `json:"phone_hash"`
-	PhoneMasked  string    `json:"phone_masked"`
+	PhoneLookup  string    `json:"phone_lookup"`
 	NameMasked   string    `json:"name_masked"`
 	Role         Role      `json:"role"`
 	SiteID       string    `json:"site_id"`
@@ -42,8 +43,8 @@ func (s Staff) Validate() error {
 		return fmt.Errorf("%w: role %q", ErrInvalidStaff, s.Role)
 	case s.SiteID == "" || len(s.SiteID) > MaxIDLen:
 		return fmt.Errorf("%w: site_id", ErrInvalidStaff)
-	case s.PhoneHash == "" || len(s.PhoneHash) > 128:
-		return fmt.Errorf("%w: phone_hash", ErrInvalidStaff)
+	case s.PhoneLookup == "" || len(s.PhoneLookup) > 128:
+		return fmt.Errorf("%w: phone_lookup", ErrInvalidStaff)
 	case s.PasswordHash == "" || len(s.PasswordHash) > 256:
 		return fmt.Errorf("%w: password_hash", ErrInvalidStaff)
 	}

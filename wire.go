@@ -82,12 +82,14 @@ type ConfigResponse struct {
 	ServerTime time.Time  `json:"server_time"` // lets the kiosk warn about clock skew; not signed
 }
 
-// Settings is the "settings" dataset: rule thresholds and the keys a kiosk needs.
+// Settings is the "settings" dataset: rule thresholds and the public values a kiosk needs. It
+// holds no key that turns a masked value back into an ID number or a phone (DESIGN §9): HQ keeps
+// its HMAC key for those to itself.
 type Settings struct {
 	Rules         Config `json:"rules"`
-	HQSealKey     string `json:"hq_seal_key"`     // base64 HPKE (X25519) public key personal data is sealed to
-	PersonHashKey string `json:"person_hash_key"` // base64 HMAC key for person and phone hashes
-	RetentionDays int    `json:"retention_days"`  // synced records older than this are purged
+	HQSealKey     string `json:"hq_seal_key"`    // base64 HPKE (X25519) public key personal data is sealed to
+	StaffSalt     string `json:"staff_salt"`     // base64 salt of the roster's slow phone lookups (passwd.PhoneLookup), one per HQ
+	RetentionDays int    `json:"retention_days"` // synced records older than this are purged
 }
 
 // EnrollRequest is the body of POST /api/v1/enroll.

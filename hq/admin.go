@@ -14,7 +14,6 @@ import (
 	checkpoint "github.com/yongji-county/checkpoint"
 	"github.com/yongji-county/checkpoint/hq/sqldb"
 	"github.com/yongji-county/checkpoint/passwd"
-	"github.com/yongji-county/checkpoint/sealbox"
 )
 
 // badRequest answers 400 with a message and counts it.
@@ -115,7 +114,7 @@ func (s *Server) findPerson(ctx context.Context, codeID, personID, idNumber stri
 		if err != nil {
 			return sqldb.Person{}, err
 		}
-		return s.db.PersonByIDHash(ctx, sealbox.Hash(hk, id.Full()))
+		return s.db.PersonByIDHash(ctx, keyedHash(hk, id.Full()))
 	}
 	return sqldb.Person{}, sqldb.ErrNotFound
 }
@@ -227,16 +226,18 @@ func (s *Server) IssueCode(ctx context.Context, req IssueRequest) (IssueResponse
 	if err != nil {
 		return IssueResponse{}, fmt.Errorf("hq: issue code: %w", err)
 	}
-	h := sealbox.Hash(hk, id.Full())
+	h := keyedHash(hk, id.Full())
 	household := req.Household
 	if household == "" {
 		household = id.Region()
 	}
-	fresh := sqldb.Person{ID: "p-" + h[:24], Name: name.Full(), IDMasked: id.Masked(), IDHash: h, Household: household,
-		Status: string(checkpoint.StatusGreen), UpdatedAt: now}
+	// The holder id is assigned once, at random, when the person is first created (or first
+	// issued a code after holder ids came in): nothing about the person derives it.
+	fresh := sqldb.Person{ID: "p-" + h[:24], HolderID: checkpoint.NewHolderID(), Name: name.Full(), IDMasked: id.Masked(), IDHash: h,
+		Household: household, Status: string(checkpoint.StatusGreen), UpdatedAt: now}
 	var text string
 	p, code, err := s.db.IssueCode(ctx, fresh, req.Household, func(p sqldb.Person) (sqldb.Code, error) {
-		t, c, err := is.Issue(checkpoint.Claims{Name: name.Full(), IDMasked: id.Masked(), Household: p.Household,
+		t, c, err := is.Issue(checkpoint.Claims{HolderID: p.HolderID, Name: name.Full(), IDMasked: id.Masked(), Household: p.Household,
 			Status: checkpoint.Status(p.Status), Reason: p.Reason, Kind: kind, IssuedAt: now, ExpiresAt: now.Add(ttl)}, now)
 		if err != nil {
 			return sqldb.Code{}, err
@@ -356,8 +357,9 @@ func (s *Server) handleUpdateSite(w http.ResponseWriter, r *http.Request) {
 	s.saveSite(w, r, site, false)
 }
 
-// StaffRequest is the body of POST /api/v1/admin/staff. HQ keeps only the phone's keyed hash
-// and masked form, the masked name and the argon2id hash of the password.
+// StaffRequest is the body of POST /api/v1/admin/staff. HQ keeps only its keyed hash of the
+// phone (one account per phone), the masked phone (for operators), the roster's slow lookup
+// value of the phone, the masked name and the argon2id hash of the password.
 type StaffRequest struct {
 	ID       string          `json:"id,omitempty"` // empty: HQ makes one
 	Phone    string          `json:"phone"`
@@ -368,43 +370,55 @@ type StaffRequest struct {
 	Active   *bool           `json:"active,omitempty"` // default true
 }
 
-// PutStaff creates or replaces a staff account from clear values.
-func (s *Server) PutStaff(ctx context.Context, req StaffRequest) (checkpoint.Staff, error) {
+// StaffView is a staff account as the admin API shows it: the roster entry and the masked phone.
+type StaffView struct {
+	checkpoint.Staff
+	PhoneMasked string `json:"phone_masked"`
+}
+
+// errPhoneTaken is returned by PutStaff when another account has the phone number.
+var errPhoneTaken = errors.New("hq: phone number already has a staff account")
+
+// PutStaff creates or replaces a staff account from clear values. It fails with errPhoneTaken
+// when another account has the phone number.
+func (s *Server) PutStaff(ctx context.Context, req StaffRequest) (StaffView, error) {
 	ph, err := checkpoint.ParsePhone(req.Phone)
 	if err != nil {
-		return checkpoint.Staff{}, fmt.Errorf("%w: %w", errInput, err)
+		return StaffView{}, fmt.Errorf("%w: %w", errInput, err)
 	}
 	name, err := checkpoint.ParseName(req.Name)
 	if err != nil {
-		return checkpoint.Staff{}, fmt.Errorf("%w: %w", errInput, err)
+		return StaffView{}, fmt.Errorf("%w: %w", errInput, err)
 	}
 	if n := len([]rune(req.Password)); n < 8 || n > 128 {
-		return checkpoint.Staff{}, fmt.Errorf("%w: password must be 8 to 128 characters", errInput)
+		return StaffView{}, fmt.Errorf("%w: password must be 8 to 128 characters", errInput)
 	}
 	if _, err := s.db.Site(ctx, req.SiteID); err != nil {
-		return checkpoint.Staff{}, fmt.Errorf("%w: site_id: %w", errInput, err)
-	}
-	hk, err := s.personHashKey(ctx)
-	if err != nil {
-		return checkpoint.Staff{}, fmt.Errorf("hq: put staff: %w", err)
+		return StaffView{}, fmt.Errorf("%w: site_id: %w", errInput, err)
 	}
 	pw, err := passwd.Hash(req.Password)
 	if err != nil {
-		return checkpoint.Staff{}, fmt.Errorf("hq: put staff: %w", err)
+		return StaffView{}, fmt.Errorf("hq: put staff: %w", err)
 	}
-	st := checkpoint.Staff{ID: req.ID, PhoneHash: sealbox.Hash(hk, ph.Full()), PhoneMasked: ph.Masked(),
-		NameMasked: checkpoint.MaskName(name.Full()), Role: req.Role, SiteID: req.SiteID, PasswordHash: pw,
-		Active: req.Active == nil || *req.Active, UpdatedAt: s.now().UTC()}
+	st := checkpoint.Staff{ID: req.ID, NameMasked: checkpoint.MaskName(name.Full()), Role: req.Role, SiteID: req.SiteID,
+		PasswordHash: pw, Active: req.Active == nil || *req.Active, UpdatedAt: s.now().UTC()}
 	if st.ID == "" {
 		st.ID = "st-" + uuid.NewString()
 	}
-	if err := st.Validate(); err != nil {
-		return st, fmt.Errorf("%w: %w", errInput, err)
+	a, err := s.staffAccount(ctx, st, ph)
+	if err != nil {
+		return StaffView{}, fmt.Errorf("hq: put staff: %w", err)
 	}
-	if err := s.db.PutStaff(ctx, st); err != nil {
-		return st, fmt.Errorf("hq: put staff: %w", err)
+	v := StaffView{Staff: a.Staff, PhoneMasked: a.PhoneMasked}
+	if err := a.Validate(); err != nil {
+		return v, fmt.Errorf("%w: %w", errInput, err)
 	}
-	return st, nil
+	if err := s.db.PutStaff(ctx, a); errors.Is(err, sqldb.ErrPhoneTaken) {
+		return v, errPhoneTaken
+	} else if err != nil {
+		return v, fmt.Errorf("hq: put staff: %w", err)
+	}
+	return v, nil
 }
 
 func (s *Server) handleCreateStaff(w http.ResponseWriter, r *http.Request) {
@@ -415,6 +429,10 @@ func (s *Server) handleCreateStaff(w http.ResponseWriter, r *http.Request) {
 	st, err := s.PutStaff(r.Context(), req)
 	if errors.Is(err, errInput) {
 		s.badRequest(w, "invalid_staff", "工作人员信息无效 / invalid staff: "+strings.TrimPrefix(err.Error(), errInput.Error()+": "))
+		return
+	}
+	if errors.Is(err, errPhoneTaken) {
+		writeError(w, http.StatusConflict, "phone_taken", msgPhoneTaken)
 		return
 	}
 	if err != nil {
@@ -431,10 +449,10 @@ func (s *Server) handleListStaff(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	out := make([]checkpoint.Staff, 0, len(list))
-	for _, st := range list {
-		st.PasswordHash = ""
-		out = append(out, st)
+	out := make([]StaffView, 0, len(list))
+	for _, a := range list {
+		a.PasswordHash = ""
+		out = append(out, StaffView{Staff: a.Staff, PhoneMasked: a.PhoneMasked})
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -15,13 +15,15 @@ import (
 
 	checkpoint "github.com/yongji-county/checkpoint"
 	"github.com/yongji-county/checkpoint/hq/sqldb"
+	"github.com/yongji-county/checkpoint/passwd"
 	"github.com/yongji-county/checkpoint/sealbox"
 )
 
 // Names in the settings table.
 const (
 	setSealKey       = "seal_key"        // JSON sealKey: HQ's HPKE key pair
-	setPersonHashKey = "person_hash_key" // base64 HMAC key
+	setPersonHashKey = "person_hash_key" // base64 HMAC key of HQ's own indexes; never sent to kiosks
+	setStaffSalt     = "staff_salt"      // base64 salt of the roster's phone lookups (Settings.StaffSalt)
 	setRules         = "rules"           // JSON checkpoint.Config
 	setRetentionDays = "retention_days"  // decimal
 	setRiskAreas     = "risk_areas"      // JSON checkpoint.RiskList
@@ -35,8 +37,9 @@ type sealKey struct {
 	Private string `json:"private"`
 }
 
-// ensureSecrets creates HQ's seal key pair, person-hash key and default settings on first start.
-// The first instance to write wins, so instances starting together agree.
+// ensureSecrets creates HQ's seal key pair, person-hash key, staff salt and default settings on
+// first start (and what a newer version added, on the first start of that version). The first
+// instance to write wins, so instances starting together agree.
 func (s *Server) ensureSecrets(ctx context.Context) error {
 	pub, priv, err := sealbox.GenerateKey()
 	if err != nil {
@@ -49,6 +52,7 @@ func (s *Server) ensureSecrets(ctx context.Context) error {
 	for _, kv := range [][2]string{
 		{setSealKey, string(sk)},
 		{setPersonHashKey, base64.StdEncoding.EncodeToString(hk)},
+		{setStaffSalt, base64.StdEncoding.EncodeToString(passwd.NewStaffSalt())},
 		{setRules, string(rules)},
 		{setRetentionDays, strconv.Itoa(DefaultRetentionDays)},
 		{setRiskAreas, "[]"},
@@ -71,7 +75,9 @@ func (s *Server) setting(ctx context.Context, name string) (string, error) {
 	return v, nil
 }
 
-// personHashKey returns the HMAC key for person and phone hashes.
+// personHashKey returns the HMAC key of HQ's person (people.id_hash) and staff phone
+// (staff.phone_hash) indexes. It stays at HQ: a kiosk holding it could recover ID numbers from
+// masked ones in thousands of tries (DESIGN §9).
 func (s *Server) personHashKey(ctx context.Context) ([]byte, error) {
 	v, err := s.setting(ctx, setPersonHashKey)
 	if err != nil {
@@ -119,7 +125,7 @@ func (s *Server) settings(ctx context.Context) (checkpoint.Settings, error) {
 		return st, fmt.Errorf("seal key: %w", err)
 	}
 	st.HQSealKey = k.Public
-	if st.PersonHashKey, err = s.setting(ctx, setPersonHashKey); err != nil {
+	if st.StaffSalt, err = s.setting(ctx, setStaffSalt); err != nil {
 		return st, err
 	}
 	rules, err := s.setting(ctx, setRules)
@@ -290,7 +296,9 @@ func (s *Server) dataset(ctx context.Context, name string, version int64, dev sq
 	case checkpoint.DatasetStaff:
 		out := []checkpoint.Staff{}
 		for _, st := range sn.staffList {
-			if under(sn.parentOf, st.SiteID, dev.SiteID) {
+			// An account from before phone lookups has none; it cannot log in offline until
+			// an operator enters its phone again.
+			if st.PhoneLookup != "" && under(sn.parentOf, st.SiteID, dev.SiteID) {
 				out = append(out, st)
 			}
 		}

@@ -95,13 +95,19 @@ func TestConfigPull(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sealed, err := sealbox.Seal(pub, checkpoint.Personal{Name: "张三"})
+		sealed, err := sealbox.Seal(pub, "rec-1", checkpoint.Personal{Name: "张三"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		priv, _ := e.srv.SealPrivateKey(ctx)
-		if p, err := sealbox.Open(priv, sealed); err != nil || p.Name != "张三" {
+		if p, err := sealbox.Open(priv, "rec-1", sealed); err != nil || p.Name != "张三" {
 			t.Fatalf("HQ cannot open what kiosks seal: %v", err)
+		}
+		if salt, err := sealbox.ParseKey(set.StaffSalt); err != nil || len(salt) < 16 {
+			t.Fatalf("settings staff_salt = %q, %v; want base64 of 16 bytes", set.StaffSalt, err)
+		}
+		if strings.Contains(string(got["settings"].Data), "hash_key") {
+			t.Fatalf("settings sent to a kiosk hold a hash key: %s", got["settings"].Data)
 		}
 		var staff []checkpoint.Staff
 		json.Unmarshal(got["staff"].Data, &staff)
@@ -294,7 +300,7 @@ func TestAdminAPI(t *testing.T) {
 		if len(sites) != 5 {
 			t.Fatalf("sites = %d", len(sites))
 		}
-		var st checkpoint.Staff
+		var st StaffView
 		req := StaffRequest{Phone: "+86 138-0000-0009", Name: "赵六", Role: checkpoint.RoleScanner, SiteID: "c", Password: "correct horse"}
 		if code := e.do("POST", "/api/v1/admin/staff", admin, req, &st); code != 201 || st.PasswordHash != "" || st.PhoneMasked != "138****0009" || st.NameMasked == "赵六" {
 			t.Fatalf("create staff: %d %+v", code, st)
@@ -306,8 +312,12 @@ func TestAdminAPI(t *testing.T) {
 					t.Fatalf("stored hash does not verify: %v", err)
 				}
 				hk, _ := e.srv.personHashKey(context.Background())
-				if s.PhoneHash != sealbox.Hash(hk, "13800000009") {
+				if s.PhoneHash != keyedHash(hk, "13800000009") {
 					t.Fatal("phone hash is not HMAC(person_hash_key, 11 digits)")
+				}
+				salt, _ := e.srv.staffSalt(context.Background())
+				if want, _ := passwd.PhoneLookup(salt, "13800000009"); s.PhoneLookup != want || st.PhoneLookup != want {
+					t.Fatalf("phone lookup = %q; want passwd.PhoneLookup(staff salt, 11 digits)", s.PhoneLookup)
 				}
 			}
 		}
@@ -321,6 +331,18 @@ func TestAdminAPI(t *testing.T) {
 			if code := e.do("POST", "/api/v1/admin/staff", admin, r, &er); code != 400 {
 				t.Errorf("%s: %d %+v", name, code, er)
 			}
+		}
+		// One account per phone number: a second one is refused, Chinese first then English.
+		var er checkpoint.ErrorResponse
+		again := StaffRequest{Phone: "13800000009", Name: "钱七", Role: checkpoint.RoleScanner, SiteID: "c", Password: "correct horse"}
+		if code := e.do("POST", "/api/v1/admin/staff", admin, again, &er); code != 409 || er.Error != "phone_taken" ||
+			!strings.HasPrefix(er.Message, "该手机号已有工作人员账号") || !strings.Contains(er.Message, "/ this phone number already has a staff account") {
+			t.Errorf("second account with the same phone: %d %+v; want 409 phone_taken", code, er)
+		}
+		// The same account put again with its own phone is an update, not a duplicate.
+		again.ID, again.Name = st.ID, "赵六"
+		if code := e.do("POST", "/api/v1/admin/staff", admin, again, nil); code != 201 {
+			t.Errorf("re-put of the same account: %d; want 201", code)
 		}
 		var ec EnrollCodeResponse
 		if code := e.do("POST", "/api/v1/admin/enroll-codes", admin, EnrollCodeRequest{SiteID: "c"}, &ec); code != 201 || ec.Code == "" {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 	checkpoint "github.com/yongji-county/checkpoint"
+	"github.com/yongji-county/checkpoint/hq/sqldb"
 	"github.com/yongji-county/checkpoint/internal/dbtest"
 )
 
@@ -110,8 +111,8 @@ func newEnv(t testing.TB, dsn string, cfg Config) *env {
 		{ID: "scan-a1", Role: checkpoint.RoleScanner, SiteID: "a1"},
 		{ID: "scan-b", Role: checkpoint.RoleScanner, SiteID: "b"},
 	} {
-		s.PhoneHash, s.PhoneMasked, s.NameMasked, s.PasswordHash, s.Active, s.UpdatedAt = "ph-"+s.ID, "138****0000", "张*", fakePHC, true, now
-		if err := srv.db.PutStaff(ctx, s); err != nil {
+		s.PhoneLookup, s.NameMasked, s.PasswordHash, s.Active, s.UpdatedAt = "pl-"+s.ID, "张*", fakePHC, true, now
+		if err := srv.db.PutStaff(ctx, sqldb.StaffAccount{Staff: s, PhoneHash: "ph-" + s.ID, PhoneMasked: "138****0000"}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -16,7 +16,7 @@ import (
 func FuzzBatch(f *testing.F) {
 	f.Add([]byte(`{"records":[{"id":"1","kind":"check","device_id":"d","site_id":"a","staff_id":"scan-a","created_at":"2022-04-01T00:00:00Z","body":{}}]}`))
 	f.Add([]byte(`{"records":[{"id":"2","kind":"site_edit","device_id":"d","site_id":"a","staff_id":"sup-a","created_at":"2022-04-01T00:00:00Z","body":{"site":{"id":"x","parent_id":"a","name":"n","address":"a","contact":"c","phone":"1"}}}]}`))
-	f.Add([]byte(`{"records":[{"id":"3","kind":"staff_add","device_id":"d","site_id":"a","staff_id":"sup-a","created_at":"2022-04-01T00:00:00Z","body":{"staff":{"id":"s","role":"scanner","site_id":"a1","phone_hash":"h","password_hash":"$argon2id$"}}}]}`))
+	f.Add([]byte(`{"records":[{"id":"3","kind":"staff_add","device_id":"d","site_id":"a","staff_id":"sup-a","created_at":"2022-04-01T00:00:00Z","body":{"staff":{"id":"s","role":"scanner","site_id":"a1","phone_lookup":"h","password_hash":"$argon2id$"}}}]}`))
 	f.Add([]byte(`{"records":null}`))
 	f.Add([]byte(`[]`))
 	sn := &snapshot{parent: map[string]string{"r": "", "a": "r", "a1": "a", "b": "r", "loop1": "loop2", "loop2": "loop1"},
@@ -33,7 +33,7 @@ func FuzzBatch(f *testing.F) {
 		}
 		v := &batchView{sn: sn, parent: map[string]string{}, staff: map[string]checkpoint.Staff{}}
 		for _, r := range req.Records {
-			if authorize(dev, v, r) != nil {
+			if authorize(dev, v, r, func(checkpoint.Record, checkpoint.StaffAdd) *rejection { return nil }) != nil {
 				continue
 			}
 			if err := r.Validate(); err != nil {

@@ -57,12 +57,13 @@ func (s *Server) snapshot(ctx context.Context, vers map[string]int64) (*snapshot
 		return nil, err
 	}
 	n := &snapshot{sitesVer: sv, staffVer: tv, parent: make(map[string]string, len(sites)), sites: sites,
-		staff: make(map[string]checkpoint.Staff, len(staff)), staffList: staff}
+		staff: make(map[string]checkpoint.Staff, len(staff))}
 	for _, x := range sites {
 		n.parent[x.ID] = x.ParentID
 	}
 	for _, x := range staff {
-		n.staff[x.ID] = x
+		n.staff[x.ID] = x.Staff
+		n.staffList = append(n.staffList, x.Staff)
 	}
 	s.snap.cur = n
 	return n, nil
@@ -151,8 +152,9 @@ func validateDecoded(rec checkpoint.Record) error {
 }
 
 // authorize decides whether device dev may hand in rec, a record from decodeBatch; it extends v
-// with sites and staff the record adds.
-func authorize(dev sqldb.Device, v *batchView, rec checkpoint.Record) *rejection {
+// with sites and staff the record adds. A staff_add that passes every rule here goes to
+// staffAdd last, which makes HQ's account from it (or refuses it).
+func authorize(dev sqldb.Device, v *batchView, rec checkpoint.Record, staffAdd func(checkpoint.Record, checkpoint.StaffAdd) *rejection) *rejection {
 	if err := validateDecoded(rec); err != nil {
 		return reject("invalid_record", "记录格式无效 / invalid record: "+strings.TrimPrefix(err.Error(), "invalid record: "))
 	}
@@ -223,6 +225,9 @@ func authorize(dev sqldb.Device, v *batchView, rec checkpoint.Record) *rejection
 		if old, ok := v.staffOf(a.ID); ok && !under(v.parentOf, old.SiteID, st.SiteID) {
 			return reject("staff_add_not_allowed", "该工作人员账号属于其他站点 / that staff account belongs elsewhere")
 		}
+		if rj := staffAdd(rec, e); rj != nil {
+			return rj
+		}
 		v.staff[a.ID] = a
 	}
 	return nil
@@ -284,8 +289,9 @@ func (s *Server) handleBatches(w http.ResponseWriter, r *http.Request, dev sqldb
 	accepted := make([]checkpoint.Record, 0, len(req.Records))
 	idx := make([]int, 0, len(req.Records))
 	var rejected int64
+	adds := s.newStaffAdds()
 	for i, rec := range req.Records {
-		if rj := authorize(dev, view, rec); rj != nil {
+		if rj := authorize(dev, view, rec, func(r checkpoint.Record, e checkpoint.StaffAdd) *rejection { return adds.add(ctx, r, e) }); rj != nil {
 			results[i] = rj.result(rec.ID)
 			rejected++
 			continue
@@ -293,7 +299,7 @@ func (s *Server) handleBatches(w http.ResponseWriter, r *http.Request, dev sqldb
 		accepted = append(accepted, rec)
 		idx = append(idx, i)
 	}
-	outs, err := s.db.Ingest(ctx, accepted, s.now())
+	outs, err := s.db.IngestWithStaff(ctx, accepted, adds.accounts, s.now())
 	if err != nil {
 		s.internal(w, r, err)
 		return

@@ -5,12 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	checkpoint "github.com/yongji-county/checkpoint"
+	"github.com/yongji-county/checkpoint/passwd"
+	"github.com/yongji-county/checkpoint/sealbox"
 )
 
 func TestPushIdempotentAndVerbatim(t *testing.T) {
@@ -257,14 +260,30 @@ func edit(d checkpoint.EnrollResponse, staff string, s checkpoint.Site, created 
 	return r
 }
 
-func staffAdd(d checkpoint.EnrollResponse, by string, s checkpoint.Staff) checkpoint.Record {
+// staffAdd makes a staff_add record as a kiosk does: the new staff member's phone (one per
+// staff id unless phone is given) sealed to HQ's key and the record's id.
+func (e *env) staffAdd(d checkpoint.EnrollResponse, by string, s checkpoint.Staff, phone ...string) checkpoint.Record {
+	e.t.Helper()
 	r := rec(d, "a", by)
 	r.Kind = checkpoint.KindStaffAdd
-	s.PhoneHash, s.PhoneMasked, s.NameMasked, s.Active, s.UpdatedAt = "ph-"+s.ID, "139****1111", "李*", true, time.Now().UTC()
+	s.PhoneLookup, s.NameMasked, s.Active, s.UpdatedAt = "kiosk-made-"+s.ID, "李*", true, time.Now().UTC()
 	if s.PasswordHash == "" {
 		s.PasswordHash = fakePHC
 	}
-	b, _ := json.Marshal(checkpoint.StaffAdd{Staff: s})
+	p := fmt.Sprintf("139%08d", crc32.ChecksumIEEE([]byte(s.ID))%100000000)
+	if len(phone) > 0 {
+		p = phone[0]
+	}
+	set, err := e.srv.settings(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	pub, _ := sealbox.ParseKey(set.HQSealKey)
+	sealed, err := sealbox.Seal(pub, r.ID, checkpoint.Personal{Name: "李四", Phone: p})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	b, _ := json.Marshal(checkpoint.StaffAdd{Staff: s, Sealed: sealed})
 	r.Body = b
 	return r
 }
@@ -279,20 +298,20 @@ func TestSiteEditAndStaffAdd(t *testing.T) {
 			vers[d.Name] = d.Version
 		}
 		recs := []checkpoint.Record{
-			edit(e.devA, "sup-a", checkpoint.Site{ID: "a2", ParentID: "a", Name: "新卡点"}, true),                     // ok
-			staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "scan-a2", Role: checkpoint.RoleScanner, SiteID: "a2"}), // ok: site from this batch
+			edit(e.devA, "sup-a", checkpoint.Site{ID: "a2", ParentID: "a", Name: "新卡点"}, true),                       // ok
+			e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "scan-a2", Role: checkpoint.RoleScanner, SiteID: "a2"}), // ok: site from this batch
 			rec(e.devA, "a2", "scan-a2"), // ok: both from this batch
-			edit(e.devA, "sup-a", checkpoint.Site{ID: "a", ParentID: "b", Name: "A"}, false),                     // move own site
-			edit(e.devA, "sup-a", checkpoint.Site{ID: "b", ParentID: "r", Name: "B!"}, false),                    // outside
-			edit(e.devA, "sup-a", checkpoint.Site{ID: "a3", ParentID: "r", Name: "X"}, true),                     // parent outside
-			edit(e.devA, "sup-a", checkpoint.Site{ID: "a1", ParentID: "a2", Name: "A1 moved"}, false),            // ok: move within
-			edit(e.devA, "scan-a", checkpoint.Site{ID: "a4", ParentID: "a", Name: "Y"}, true),                    // not supervisor
-			edit(e.devA, "sup-a", checkpoint.Site{ID: "a5", ParentID: "a", Name: ""}, true),                      // invalid
-			staffAdd(e.devA, "scan-a", checkpoint.Staff{ID: "s9", Role: checkpoint.RoleScanner, SiteID: "a"}),    // not supervisor
-			staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "s10", Role: checkpoint.RoleScanner, SiteID: "b"}),    // site outside
-			staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "scan-b", Role: checkpoint.RoleScanner, SiteID: "a"}), // hijack
-			staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "s11", Role: checkpoint.RoleSupervisor, SiteID: "a"}), // role
-			staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "s12", Role: checkpoint.RoleScanner, SiteID: "a", PasswordHash: "plaintext"}),
+			edit(e.devA, "sup-a", checkpoint.Site{ID: "a", ParentID: "b", Name: "A"}, false),                       // move own site
+			edit(e.devA, "sup-a", checkpoint.Site{ID: "b", ParentID: "r", Name: "B!"}, false),                      // outside
+			edit(e.devA, "sup-a", checkpoint.Site{ID: "a3", ParentID: "r", Name: "X"}, true),                       // parent outside
+			edit(e.devA, "sup-a", checkpoint.Site{ID: "a1", ParentID: "a2", Name: "A1 moved"}, false),              // ok: move within
+			edit(e.devA, "scan-a", checkpoint.Site{ID: "a4", ParentID: "a", Name: "Y"}, true),                      // not supervisor
+			edit(e.devA, "sup-a", checkpoint.Site{ID: "a5", ParentID: "a", Name: ""}, true),                        // invalid
+			e.staffAdd(e.devA, "scan-a", checkpoint.Staff{ID: "s9", Role: checkpoint.RoleScanner, SiteID: "a"}),    // not supervisor
+			e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "s10", Role: checkpoint.RoleScanner, SiteID: "b"}),    // site outside
+			e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "scan-b", Role: checkpoint.RoleScanner, SiteID: "a"}), // hijack
+			e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "s11", Role: checkpoint.RoleSupervisor, SiteID: "a"}), // role
+			e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "s12", Role: checkpoint.RoleScanner, SiteID: "a", PasswordHash: "plaintext"}),
 		}
 		want := "stored,stored,stored,rejected(site_edit_not_allowed),rejected(site_edit_not_allowed),rejected(site_edit_not_allowed)," +
 			"stored,rejected(not_supervisor),rejected(invalid_site),rejected(not_supervisor),rejected(staff_add_not_allowed)," +
@@ -357,6 +376,49 @@ func TestSiteEditAndStaffAdd(t *testing.T) {
 		s, _ := e.srv.db.Site(context.Background(), "a1")
 		if s.Name != "A1 moved" {
 			t.Fatalf("stale edit applied: a1 = %+v", s)
+		}
+	})
+}
+
+// TestStaffAddPhones: HQ makes a kiosk-added account from the sealed phone (its own lookup
+// value, not the kiosk's), refuses a phone another account has, in HQ or earlier in the batch,
+// and refuses a sealed phone copied from another record.
+func TestStaffAddPhones(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, dsn string) {
+		e := newEnv(t, dsn, Config{})
+		ok := e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "n1", Role: checkpoint.RoleScanner, SiteID: "a"}, "13912340001")
+		twin := e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "n2", Role: checkpoint.RoleScanner, SiteID: "a"}, "13912340001")
+		swapped := e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "n3", Role: checkpoint.RoleScanner, SiteID: "a"}, "13912340003")
+		var a, b checkpoint.StaffAdd
+		json.Unmarshal(swapped.Body, &a)
+		json.Unmarshal(ok.Body, &b)
+		a.Sealed = b.Sealed // n1's box, moved into n3's record
+		swapped.Body, _ = json.Marshal(a)
+		_, resp := e.push(e.devA, ok, twin, swapped)
+		if got, want := statusesOf(resp), "stored,rejected(phone_taken),rejected(invalid_staff)"; got != want {
+			t.Fatalf("results:\n got %s\nwant %s", got, want)
+		}
+		if !strings.HasPrefix(resp.Results[1].Message, "该手机号已有工作人员账号") {
+			t.Errorf("phone_taken message = %q; want Chinese first", resp.Results[1].Message)
+		}
+		later := e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "n4", Role: checkpoint.RoleScanner, SiteID: "a"}, "13912340001")
+		if _, resp := e.push(e.devA, later); statusesOf(resp) != "rejected(phone_taken)" {
+			t.Errorf("a later batch with the same phone: %s; want rejected(phone_taken)", statusesOf(resp))
+		}
+		all, _ := e.srv.db.AllStaff(context.Background())
+		salt, _ := e.srv.staffSalt(context.Background())
+		want, _ := passwd.PhoneLookup(salt, "13912340001")
+		found := false
+		for _, s := range all {
+			if s.ID == "n1" {
+				found = true
+				if s.PhoneLookup != want || s.PhoneMasked != "139****0001" || s.PhoneHash == "" {
+					t.Errorf("n1 at HQ = lookup %q masked %q hash %q; want HQ's lookup of the sealed phone", s.PhoneLookup, s.PhoneMasked, s.PhoneHash)
+				}
+			}
+		}
+		if !found {
+			t.Fatal("n1 not in HQ's staff table")
 		}
 	})
 }

@@ -15,7 +15,7 @@ import (
 // pullTrust fetches the trust list and revocations as device d gets them.
 func (e *env) pullTrust(d checkpoint.EnrollResponse) (checkpoint.TrustList, *checkpoint.RevocationList) {
 	e.t.Helper()
-	var c checkpoint.ConfigResponse
+	var c configAnswer
 	if st := e.do("GET", "/api/v1/config?risk_areas=0&staff=0&sites=0&settings=0", devAuth(d), nil, &c); st != 200 {
 		e.t.Fatalf("config: %d", st)
 	}

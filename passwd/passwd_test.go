@@ -49,3 +49,37 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 }
+
+func TestPhoneLookup(t *testing.T) {
+	salt := []byte("0123456789abcdef")
+	a, err := PhoneLookup(salt, "13912345678")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ValidLookup(a) {
+		t.Fatalf("PhoneLookup = %q; not %d bytes of hex", a, LookupLen)
+	}
+	if b, _ := PhoneLookup(salt, " 13912345678 "); b != a {
+		t.Errorf("PhoneLookup ignores surrounding space: %q != %q", b, a)
+	}
+	if b, _ := PhoneLookup(salt, "13912345679"); b == a {
+		t.Error("two phones share a lookup value")
+	}
+	if b, _ := PhoneLookup([]byte("fedcba9876543210"), "13912345678"); b == a {
+		t.Error("two salts give the same lookup value")
+	}
+	if _, err := PhoneLookup(salt[:15], "13912345678"); !errors.Is(err, ErrSalt) {
+		t.Errorf("PhoneLookup(short salt) = %v; want ErrSalt", err)
+	}
+}
+
+// BenchmarkPhoneLookup measures what one staff login (and one thief's guess) costs in the
+// lookup: go test -run '^$' -bench PhoneLookup ./passwd/
+func BenchmarkPhoneLookup(b *testing.B) {
+	salt := NewStaffSalt()
+	for b.Loop() {
+		if _, err := PhoneLookup(salt, "13912345678"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,11 +1,16 @@
-// Package sealbox seals personal data on a kiosk so that only HQ can read it, and computes the
-// keyed hashes that let a kiosk find a person or a staff account without holding the number in
-// the clear (DESIGN §5).
+// Package sealbox seals personal data on a kiosk so that only HQ can read it (DESIGN §5).
 //
 // Sealing is HPKE (RFC 9180) base mode from the standard library's crypto/hpke:
 // DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-128-GCM. A sealed value is the standard base64 of
 // the encapsulated key followed by the ciphertext. HQ holds the private key; kiosks get the
 // public key (raw 32-byte X25519, base64) in the settings dataset.
+//
+// Every box is bound to the id of the record it belongs to: the HPKE info is
+// "checkpoint/personal/v2" followed by a zero byte and the record id. A box copied into another
+// record (to pin one person's ID number on another's check) does not open there.
+//
+// There is no keyed hash here any more: a kiosk holds no key that turns a masked value back into
+// an ID number or phone (DESIGN §9). HQ keeps its own HMAC key for its indexes.
 //
 // The package imports only the standard library and the module root, so both the kiosk and HQ
 // (built with CGO_ENABLED=0) use it.
@@ -13,11 +18,8 @@ package sealbox
 
 import (
 	"crypto/ecdh"
-	"crypto/hmac"
 	"crypto/hpke"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,9 +28,20 @@ import (
 	checkpoint "github.com/yongji-county/checkpoint"
 )
 
-// info binds every ciphertext to this use, so a sealed Personal cannot be replayed as anything
-// else sealed to the same key. Changing it makes old ciphertexts unreadable.
-var info = []byte("checkpoint/personal/v1")
+// infoPrefix binds every ciphertext to this use, so a sealed Personal cannot be replayed as
+// anything else sealed to the same key; info appends the record id. Changing it makes old
+// ciphertexts unreadable.
+const infoPrefix = "checkpoint/personal/v2\x00"
+
+// ErrRecordID is returned for an empty or overlong record id.
+var ErrRecordID = errors.New("sealbox: record id missing or longer than 64 bytes")
+
+func info(recordID string) ([]byte, error) {
+	if recordID == "" || len(recordID) > checkpoint.MaxIDLen {
+		return nil, ErrRecordID
+	}
+	return []byte(infoPrefix + recordID), nil
+}
 
 // MaxSealedLen bounds the base64 text Open accepts; a sealed Personal is a few hundred bytes.
 const MaxSealedLen = 4096
@@ -61,8 +74,13 @@ func ParseKey(s string) ([]byte, error) {
 	return nil, fmt.Errorf("%w: not base64", ErrKey)
 }
 
-// Seal encrypts p to HQ's raw X25519 public key and returns base64 text.
-func Seal(pub []byte, p checkpoint.Personal) (string, error) {
+// Seal encrypts p to HQ's raw X25519 public key for the record recordID and returns base64
+// text. Only Open with the same record id opens it.
+func Seal(pub []byte, recordID string, p checkpoint.Personal) (string, error) {
+	in, err := info(recordID)
+	if err != nil {
+		return "", err
+	}
 	kem, kdf, aead := suite()
 	pk, err := kem.NewPublicKey(pub)
 	if err != nil {
@@ -72,18 +90,23 @@ func Seal(pub []byte, p checkpoint.Personal) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("sealbox: seal: %w", err)
 	}
-	ct, err := hpke.Seal(pk, kdf, aead, info, plain)
+	ct, err := hpke.Seal(pk, kdf, aead, in, plain)
 	if err != nil {
 		return "", fmt.Errorf("sealbox: seal: %w", err)
 	}
 	return base64.StdEncoding.EncodeToString(ct), nil
 }
 
-// Open decrypts a value made by Seal with HQ's raw X25519 private key.
-func Open(priv []byte, sealed string) (checkpoint.Personal, error) {
+// Open decrypts a value made by Seal for the record recordID with HQ's raw X25519 private key.
+// A box sealed for another record fails to open.
+func Open(priv []byte, recordID, sealed string) (checkpoint.Personal, error) {
 	var p checkpoint.Personal
 	if len(sealed) > MaxSealedLen {
 		return p, errors.New("sealbox: open: sealed value too long")
+	}
+	in, err := info(recordID)
+	if err != nil {
+		return p, err
 	}
 	kem, kdf, aead := suite()
 	sk, err := kem.NewPrivateKey(priv)
@@ -94,7 +117,7 @@ func Open(priv []byte, sealed string) (checkpoint.Personal, error) {
 	if err != nil {
 		return p, fmt.Errorf("sealbox: open: %w", err)
 	}
-	plain, err := hpke.Open(sk, kdf, aead, info, ct)
+	plain, err := hpke.Open(sk, kdf, aead, in, ct)
 	if err != nil {
 		return p, fmt.Errorf("sealbox: open: %w", err)
 	}
@@ -102,20 +125,4 @@ func Open(priv []byte, sealed string) (checkpoint.Personal, error) {
 		return p, fmt.Errorf("sealbox: open: %w", err)
 	}
 	return p, nil
-}
-
-// Hash is the keyed hash of a resident ID number or phone number: lowercase hex of
-// HMAC-SHA256(key, value) over the normalised value (spaces trimmed, the ID's check letter in
-// upper case). Kiosk and HQ must both use it, so a staff member's roster PhoneHash matches the
-// number typed at login and a person's hash matches across records.
-func Hash(key []byte, value string) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(Normalize(value)))
-	return hex.EncodeToString(m.Sum(nil))
-}
-
-// Normalize is the form Hash hashes: surrounding space removed, ASCII letters upper-cased
-// (the ID number's final "x" is the same as "X").
-func Normalize(value string) string {
-	return strings.ToUpper(strings.TrimSpace(value))
 }

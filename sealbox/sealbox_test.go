@@ -22,21 +22,21 @@ func TestSealOpen(t *testing.T) {
 		{Name: "张三", ID: "22022119900101123X", Phone: "13800138000"},
 		{ID: "220221199001011234"},
 	} {
-		s, err := Seal(pub, p)
+		s, err := Seal(pub, "rec-1", p)
 		if err != nil {
 			t.Fatalf("Seal(%+v): %v", p, err)
 		}
 		if bytes.Contains([]byte(s), []byte("1380013")) {
 			t.Errorf("Seal(%+v) = %q leaks the phone", p, s)
 		}
-		got, err := Open(priv, s)
+		got, err := Open(priv, "rec-1", s)
 		if err != nil {
 			t.Fatalf("Open(Seal(%+v)): %v", p, err)
 		}
 		if got != p {
 			t.Errorf("Open(Seal(%+v)) = %+v", p, got)
 		}
-		s2, _ := Seal(pub, p)
+		s2, _ := Seal(pub, "rec-1", p)
 		if s2 == s {
 			t.Errorf("Seal is deterministic; want a fresh encapsulation each time")
 		}
@@ -46,7 +46,7 @@ func TestSealOpen(t *testing.T) {
 func TestOpenFailures(t *testing.T) {
 	pub, _, _ := GenerateKey()
 	_, other, _ := GenerateKey()
-	s, err := Seal(pub, checkpoint.Personal{ID: "220221199001011234"})
+	s, err := Seal(pub, "rec-1", checkpoint.Personal{ID: "220221199001011234"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,25 +61,36 @@ func TestOpenFailures(t *testing.T) {
 		{"short key", []byte{1, 2, 3}, s},
 	}
 	for _, tt := range tests {
-		if _, err := Open(tt.priv, tt.sealed); err == nil {
+		if _, err := Open(tt.priv, "rec-1", tt.sealed); err == nil {
 			t.Errorf("%s: Open succeeded; want an error", tt.name)
 		}
 	}
-	if _, err := Seal([]byte{1, 2}, checkpoint.Personal{}); !errors.Is(err, ErrKey) {
+	if _, err := Seal([]byte{1, 2}, "rec-1", checkpoint.Personal{}); !errors.Is(err, ErrKey) {
 		t.Errorf("Seal(short key) error = %v; want ErrKey", err)
+	}
+	for _, id := range []string{"", string(make([]byte, 65))} {
+		if _, err := Seal(pub, id, checkpoint.Personal{}); !errors.Is(err, ErrRecordID) {
+			t.Errorf("Seal(record id of %d bytes) error = %v; want ErrRecordID", len(id), err)
+		}
 	}
 }
 
-func TestHash(t *testing.T) {
-	key := []byte("k")
-	if Hash(key, " 22022119900101123x ") != Hash(key, "22022119900101123X") {
-		t.Error("Hash does not normalise case and space")
+// TestBoxBoundToRecord: a box moved to another record does not open there, whichever way the
+// ids differ.
+func TestBoxBoundToRecord(t *testing.T) {
+	pub, priv, _ := GenerateKey()
+	p := checkpoint.Personal{Name: "张三", ID: "220221199003074473", Phone: "13943217658"}
+	s, err := Seal(pub, "0190a0b1-0000-7000-8000-000000000001", p)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if Hash(key, "a") == Hash([]byte("other"), "a") {
-		t.Error("Hash ignores the key")
+	for _, other := range []string{"0190a0b1-0000-7000-8000-000000000002", "0190a0b1-0000-7000-8000-00000000000", "0190a0b1-0000-7000-8000-0000000000010"} {
+		if got, err := Open(priv, other, s); err == nil {
+			t.Errorf("Open(box of record 1, as record %s) = %+v; want an error", other, got)
+		}
 	}
-	if got := len(Hash(key, "13800138000")); got != 64 {
-		t.Errorf("len(Hash) = %d; want 64 hex digits", got)
+	if got, err := Open(priv, "0190a0b1-0000-7000-8000-000000000001", s); err != nil || got != p {
+		t.Errorf("Open(own record) = %+v, %v", got, err)
 	}
 }
 

@@ -47,7 +47,8 @@ func (st *Station) Scan(ctx context.Context, s Session, text string) ScanView {
 	if a, ok := risk.Match(claims.Household, now); ok && a.Level == checkpoint.RiskHigh {
 		v.HighRisk = true
 	}
-	if at, ok, err := st.db.LastCheckOf(ctx, claims.CodeID, now.Add(-RecentCheck)); err == nil && ok {
+	// By holder, not code: a live code refreshes every few minutes, the holder id stays.
+	if at, ok, err := st.db.LastCheckOf(ctx, claims.HolderID, now.Add(-RecentCheck)); err == nil && ok {
 		v.LastSeen = at
 	}
 	v.Decision, _ = st.Decide(v, "", false)
@@ -151,7 +152,7 @@ func (st *Station) Confirm(ctx context.Context, s Session, v ScanView, temp stri
 	var personal checkpoint.Personal
 	if v.Claims != nil {
 		cl := v.Claims
-		c.CodeID, c.CodeKind, c.KeyID = cl.CodeID, string(cl.Kind), cl.KID
+		c.CodeID, c.CodeKind, c.KeyID, c.HolderID = cl.CodeID, string(cl.Kind), cl.KID, cl.HolderID
 		c.NameMasked, c.IDMasked, c.Household, c.CodeStatus = checkpoint.MaskName(cl.Name), cl.IDMasked, cl.Household, string(cl.Status)
 		personal.Name = cl.Name
 		if t, err := checkpoint.ParseCelsius(trimmed(temp)); err == nil {

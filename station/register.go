@@ -99,9 +99,7 @@ func (st *Station) Register(ctx context.Context, s Session, r Registration) (Dec
 	if reg.Reasons == nil {
 		reg.Reasons = []string{}
 	}
-	if h, err := st.db.KeyedHash(ctx, in.id.Full()); err == nil {
-		reg.PersonHash = h
-	}
+	// Only sealed and masked values: no hash of the ID number, HQ links the person (DESIGN §9).
 	p := checkpoint.Personal{Name: in.name.Full(), ID: in.id.Full(), Phone: in.phone.Full()}
 	if _, err := st.db.SaveRegistration(ctx, m, reg, p); err != nil {
 		if errors.Is(err, context.Canceled) {

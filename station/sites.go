@@ -2,6 +2,7 @@ package station
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"unicode/utf8"
 
@@ -169,22 +170,31 @@ func (st *Station) AddStaff(ctx context.Context, s Session, n NewStaff) error {
 	if !inSubtree(all, s.SiteID, n.SiteID) {
 		return problem("site_scope", "只能为本站点及下级站点添加扫码员", "you can only add staff to your own site and the sites below it", nil)
 	}
-	hash, err := st.db.KeyedHash(ctx, phone.Full())
-	if err != nil {
-		return problem("no_settings", "本机尚未从总部同步配置，暂不能添加扫码员", "no settings from HQ yet: sync before adding staff", err)
+	noSettings := problem("no_settings", "本机尚未从总部同步配置，暂不能添加扫码员", "no settings from HQ yet: sync before adding staff", nil)
+	lookup, err := st.phoneLookup(ctx, phone)
+	if errors.Is(err, store.ErrNoStaffSalt) {
+		return noSettings
+	} else if err != nil {
+		return errStore(err)
 	}
-	if _, err := st.db.StaffByPhoneHash(ctx, hash); err == nil {
+	if _, err := st.db.StaffByPhoneLookup(ctx, lookup); err == nil {
 		return problem("staff_exists", "该手机号已是工作人员", "this phone number already belongs to staff", nil)
 	}
 	pw, err := passwd.Hash(n.Password)
 	if err != nil {
 		return errStore(err)
 	}
-	staff := checkpoint.Staff{ID: "staff-" + strings.ReplaceAll(uuid.NewString(), "-", "")[:12], PhoneHash: hash,
-		PhoneMasked: phone.Masked(), NameMasked: name.Masked(), Role: role, SiteID: n.SiteID, PasswordHash: pw,
+	// The kiosk keeps the lookup value it made (so the new staff member can log in before the
+	// next sync) and the phone only sealed to HQ, which makes the account's own lookup value and
+	// checks that no other account has the phone.
+	staff := checkpoint.Staff{ID: "staff-" + strings.ReplaceAll(uuid.NewString(), "-", "")[:12], PhoneLookup: lookup,
+		NameMasked: name.Masked(), Role: role, SiteID: n.SiteID, PasswordHash: pw,
 		Active: true, UpdatedAt: st.now().UTC()}
 	m := st.meta(s)
-	if _, err := st.db.SaveStaffAdd(ctx, m, checkpoint.StaffAdd{Staff: staff}); err != nil {
+	_, err = st.db.SaveStaffAdd(ctx, m, checkpoint.StaffAdd{Staff: staff}, checkpoint.Personal{Name: name.Full(), Phone: phone.Full()})
+	if errors.Is(err, store.ErrNoSealKey) {
+		return noSettings
+	} else if err != nil {
 		return errStore(err)
 	}
 	st.afterRecord()

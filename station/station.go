@@ -89,14 +89,14 @@ func (st *Station) Login(ctx context.Context, phone, password string) (Session, 
 	if len(password) > 128 {
 		return Session{}, problem("bad_password", "手机号或密码错误", "wrong phone number or password", nil)
 	}
-	hash, err := st.db.KeyedHash(ctx, p.Full())
-	if errors.Is(err, store.ErrNoHashKey) {
+	lookup, err := st.phoneLookup(ctx, p)
+	if errors.Is(err, store.ErrNoStaffSalt) {
 		return Session{}, problem("no_roster", "本机尚未从总部获取人员名单：请先登记设备并联网同步", "no staff roster yet: enroll this kiosk and sync with HQ first", err)
 	} else if err != nil {
 		return Session{}, errStore(err)
 	}
-	staff, err := st.db.StaffByPhoneHash(ctx, hash)
-	failKey := "phone:" + hash
+	staff, err := st.db.StaffByPhoneLookup(ctx, lookup)
+	failKey := "phone:" + lookup
 	if err == nil {
 		failKey = staff.ID
 	}
@@ -122,7 +122,7 @@ func (st *Station) Login(ctx context.Context, phone, password string) (Session, 
 		return Session{}, problem("bad_password", "手机号或密码错误", "wrong phone number or password", nil)
 	}
 	_ = st.db.ResetLoginFailures(ctx, failKey)
-	sess := Session{StaffID: staff.ID, NameMasked: staff.NameMasked, PhoneMask: staff.PhoneMasked,
+	sess := Session{StaffID: staff.ID, NameMasked: staff.NameMasked,
 		Supervisor: staff.Role == checkpoint.RoleSupervisor, SiteID: staff.SiteID, SiteName: staff.SiteID, Since: now}
 	if site, err := st.db.Site(ctx, staff.SiteID); err == nil {
 		sess.SiteName = site.Name
@@ -135,6 +135,16 @@ func (st *Station) Login(ctx context.Context, phone, password string) (Session, 
 	st.mu.Unlock()
 	st.event(ctx, staff, "login", "")
 	return sess, nil
+}
+
+// phoneLookup is the roster lookup value of a phone number: one slow salted hash
+// (passwd.PhoneLookup, about 0.1-0.3 s), the only way this kiosk can find a staff row by phone.
+func (st *Station) phoneLookup(ctx context.Context, p checkpoint.Phone) (string, error) {
+	salt, err := st.db.StaffSalt(ctx)
+	if err != nil {
+		return "", err
+	}
+	return phoneLookup(salt, p.Full())
 }
 
 // Logout records the end of a shift.
@@ -196,4 +206,7 @@ func (st *Station) afterRecord() {
 
 func trimmed(s string) string { return strings.TrimSpace(s) }
 
-var verifyPassword = passwd.Verify
+var (
+	verifyPassword = passwd.Verify
+	phoneLookup    = passwd.PhoneLookup
+)

@@ -16,6 +16,20 @@ import (
 
 var testNow = time.Date(2022, 4, 10, 9, 30, 0, 0, checkpoint.ChinaTime)
 
+// testHolder is the holder id of the fixture's codes (f.code); f.codeOf issues for another.
+const testHolder = "00112233445566ff"
+
+var testSalt = []byte("0123456789abcdef")
+
+func lookup(t *testing.T, phone string) string {
+	t.Helper()
+	l, err := passwd.PhoneLookup(testSalt, phone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
 type fixture struct {
 	st     *Station
 	db     *store.DB
@@ -52,14 +66,13 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f.priv = priv
-	hashKey := []byte("0123456789abcdef0123456789abcdef")
 	pw, err := passwd.Hash("right-password")
 	if err != nil {
 		t.Fatal(err)
 	}
 	staff := []checkpoint.Staff{
-		{ID: "sup", PhoneHash: sealbox.Hash(hashKey, "13800000001"), PhoneMasked: "138****0001", NameMasked: "王*", Role: checkpoint.RoleSupervisor, SiteID: "demo-site", PasswordHash: pw, Active: true},
-		{ID: "scan", PhoneHash: sealbox.Hash(hashKey, "13800000002"), PhoneMasked: "138****0002", NameMasked: "李*", Role: checkpoint.RoleScanner, SiteID: "sub-1", PasswordHash: pw, Active: true},
+		{ID: "sup", PhoneLookup: lookup(t, "13800000001"), NameMasked: "王*", Role: checkpoint.RoleSupervisor, SiteID: "demo-site", PasswordHash: pw, Active: true},
+		{ID: "scan", PhoneLookup: lookup(t, "13800000002"), NameMasked: "李*", Role: checkpoint.RoleScanner, SiteID: "sub-1", PasswordHash: pw, Active: true},
 	}
 	sites := []checkpoint.Site{
 		{ID: "root", Name: "永吉县", Address: "永吉", Contact: "甲", Phone: "0432-1", Active: true},
@@ -68,7 +81,7 @@ func newFixture(t *testing.T) *fixture {
 		{ID: "other", ParentID: "root", Name: "别处", Address: "别处", Contact: "丁", Phone: "0432-4", Active: true},
 	}
 	settings := checkpoint.Settings{Rules: checkpoint.DefaultConfig(), HQSealKey: base64.StdEncoding.EncodeToString(pub),
-		PersonHashKey: base64.StdEncoding.EncodeToString(hashKey), RetentionDays: 28}
+		StaffSalt: base64.StdEncoding.EncodeToString(testSalt), RetentionDays: 28}
 	risk := []map[string]string{{"code": "220100", "level": "high", "from": "2022-03-01", "to": "2022-04-30"}}
 	trust := checkpoint.TrustList{Version: 1, Keys: []checkpoint.TrustedKey{key.TrustedKey()}}
 	mk := func(name string, v any) checkpoint.Dataset {
@@ -92,7 +105,13 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) code(t *testing.T, household string, status checkpoint.Status) string {
 	t.Helper()
-	text, _, err := f.issuer.Issue(checkpoint.Claims{Name: "张三", IDMasked: "220221********1234", Household: household,
+	return f.codeOf(t, testHolder, household, status)
+}
+
+// codeOf issues a fresh code (a new code id) for holder.
+func (f *fixture) codeOf(t *testing.T, holder, household string, status checkpoint.Status) string {
+	t.Helper()
+	text, _, err := f.issuer.Issue(checkpoint.Claims{HolderID: holder, Name: "张三", IDMasked: "220221********1234", Household: household,
 		Status: status, ExpiresAt: f.now.Add(10 * time.Minute), Kind: checkpoint.KindLive}, f.now.Add(-time.Minute))
 	if err != nil {
 		t.Fatal(err)
@@ -177,6 +196,20 @@ func TestScanDecideConfirm(t *testing.T) {
 	if v := f.st.Scan(ctx, sess, text); v.LastSeen.IsZero() {
 		t.Error("a code checked 3 minutes ago is not flagged")
 	}
+	// Dedupe is by holder, not by code: the holder's refreshed code (a new code id) is flagged
+	// too, and someone else's code is not.
+	if v := f.st.Scan(ctx, sess, f.code(t, "220221", checkpoint.StatusGreen)); v.LastSeen.IsZero() {
+		t.Error("the same holder's next code, 3 minutes after a check, is not flagged")
+	}
+	if v := f.st.Scan(ctx, sess, f.codeOf(t, "ffeeddccbbaa9988", "220221", checkpoint.StatusGreen)); !v.LastSeen.IsZero() {
+		t.Errorf("another holder's code flagged as checked at %v", v.LastSeen)
+	}
+	batch, _ := f.db.PendingBatch(ctx, 1000, 1<<20)
+	for _, rec := range batch {
+		if rec.Kind == checkpoint.KindCheck && strings.Contains(string(rec.Body), `"code_id"`) && !strings.Contains(string(rec.Body), `"holder_id":"`+testHolder+`"`) {
+			t.Errorf("check body %s lacks the holder id", rec.Body)
+		}
+	}
 }
 
 func TestScanBadCodes(t *testing.T) {
@@ -231,9 +264,12 @@ func TestRegisterSealsPersonalData(t *testing.T) {
 		if err := json.Unmarshal(rec.Body, &reg); err != nil {
 			t.Fatal(err)
 		}
-		p, err := sealbox.Open(f.priv, reg.Sealed)
+		p, err := sealbox.Open(f.priv, rec.ID, reg.Sealed)
 		if err != nil || p.ID != "110101199003074477" || p.Phone != "13912345678" {
 			t.Fatalf("sealed personal data = %+v, %v", p, err)
+		}
+		if strings.Contains(string(rec.Body), "hash") {
+			t.Errorf("registration body %s carries a hash; want sealed and masked values only", rec.Body)
 		}
 	}
 	if !found {
@@ -269,6 +305,32 @@ func TestSitesAndStaff(t *testing.T) {
 	err = f.st.AddStaff(ctx, sup, NewStaff{Phone: "13700000009", Name: "赵六", Password: "longenough", SiteID: "sub-1"})
 	if err != nil {
 		t.Fatalf("AddStaff: %v", err)
+	}
+	// The new scanner logs in at once, offline, through the slow lookup.
+	if s, err := f.st.Login(ctx, "13700000009", "longenough"); err != nil || s.SiteID != "sub-1" {
+		t.Errorf("new staff Login = %+v, %v", s, err)
+	}
+	batch, _ := f.db.PendingBatch(ctx, 1000, 1<<20)
+	var adds int
+	for _, rec := range batch {
+		if rec.Kind != checkpoint.KindStaffAdd {
+			continue
+		}
+		adds++
+		var a checkpoint.StaffAdd
+		json.Unmarshal(rec.Body, &a)
+		if strings.Contains(string(rec.Body), "13700000009") || strings.Contains(string(rec.Body), "phone_masked") {
+			t.Errorf("staff_add body %s holds the phone or a masked phone", rec.Body)
+		}
+		if p, err := sealbox.Open(f.priv, rec.ID, a.Sealed); err != nil || p.Phone != "13700000009" {
+			t.Errorf("staff_add sealed phone = %+v, %v", p, err)
+		}
+		if a.Staff.PhoneLookup != lookup(t, "13700000009") {
+			t.Errorf("staff_add lookup = %q; want PhoneLookup(staff salt, phone)", a.Staff.PhoneLookup)
+		}
+	}
+	if adds != 1 {
+		t.Errorf("%d staff_add records; want 1", adds)
 	}
 	if err := f.st.AddStaff(ctx, sup, NewStaff{Phone: "13700000008", Name: "赵七", Password: "short", SiteID: "sub-1"}); err == nil {
 		t.Error("a 5-character password was accepted")

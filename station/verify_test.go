@@ -83,7 +83,7 @@ func TestOnlineUnknownCodeInvalid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text, _, err := is.Issue(checkpoint.Claims{Name: "赵六", IDMasked: "220221********1234", Household: "220221",
+	text, _, err := is.Issue(checkpoint.Claims{HolderID: checkpoint.NewHolderID(), Name: "赵六", IDMasked: "220221********1234", Household: "220221",
 		Status: checkpoint.StatusGreen}, time.Now())
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,6 @@ import (
 type Session struct {
 	StaffID    string
 	NameMasked string
-	PhoneMask  string
 	Supervisor bool
 	SiteID     string
 	SiteName   string
@@ -40,7 +39,7 @@ type ScanView struct {
 	Kind         string
 	ExpiresAt    time.Time
 	HighRisk     bool      // household in a high-risk area: staff may confirm the local-stay exception
-	LastSeen     time.Time // zero when this code was not checked here recently
+	LastSeen     time.Time // zero when this code's holder was not checked here recently
 	Online       bool      // the live status was confirmed with HQ
 	LiveChanged  bool      // HQ says the colour changed since the code was issued
 	Decision     Decision  // before temperature and exception

@@ -109,6 +109,15 @@ func unpackDataset(ctx context.Context, tx *sql.Tx, d checkpoint.Dataset) error 
 		if err := json.Unmarshal(d.Data, &list); err != nil {
 			return err
 		}
+		var raw []map[string]json.RawMessage
+		if err := json.Unmarshal(d.Data, &raw); err != nil {
+			return err
+		}
+		for i, r := range raw {
+			if err := refuseFields(r, "phone_hash", "phone_masked"); err != nil {
+				return fmt.Errorf("entry %d: %w", i, err)
+			}
+		}
 		for i, s := range list {
 			if err := s.Validate(); err != nil {
 				return fmt.Errorf("entry %d: %w", i, err)
@@ -171,9 +180,9 @@ func upsertStaff(ctx context.Context, tx *sql.Tx, s checkpoint.Staff, recordID s
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO staff (id, phone_hash, data, record_id) VALUES (?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET phone_hash = excluded.phone_hash, data = excluded.data, record_id = excluded.record_id`,
-		s.ID, s.PhoneHash, b, nullString(recordID))
+	_, err = tx.ExecContext(ctx, `INSERT INTO staff (id, phone_lookup, data, record_id) VALUES (?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET phone_lookup = excluded.phone_lookup, data = excluded.data, record_id = excluded.record_id`,
+		s.ID, s.PhoneLookup, b, nullString(recordID))
 	if err != nil {
 		return fmt.Errorf("staff: %w", err)
 	}
@@ -205,12 +214,31 @@ func parseSettings(b []byte) (checkpoint.Settings, error) {
 	return s, nil
 }
 
+// refuseFields fails when an object from HQ carries one of names: values a kiosk must never
+// store (an HQ from before DESIGN §9 still sends them), even as unread raw JSON.
+func refuseFields(obj map[string]json.RawMessage, names ...string) error {
+	for _, n := range names {
+		if _, ok := obj[n]; ok {
+			return fmt.Errorf("%w: %s: a kiosk keeps no keyed hash, key or masked value for one (upgrade HQ)", ErrInvalid, n)
+		}
+	}
+	return nil
+}
+
 // validateSettings refuses a settings dataset whose rules are out of range or whose keys do
-// not parse: a bad key would otherwise leave every later record unsealed.
+// not parse (a bad key would otherwise leave every later record unsealed), and one that carries
+// HQ's person-hash key.
 func validateSettings(b []byte) error {
 	s, err := parseSettings(b)
 	if err != nil {
 		return err
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return fmt.Errorf("settings: %w", err)
+	}
+	if err := refuseFields(raw, "person_hash_key"); err != nil {
+		return fmt.Errorf("settings: %w", err)
 	}
 	if err := s.Rules.Validate(); err != nil {
 		return err
@@ -218,15 +246,15 @@ func validateSettings(b []byte) error {
 	if s.HQSealKey != "" {
 		pub, err := sealbox.ParseKey(s.HQSealKey)
 		if err == nil {
-			_, err = sealbox.Seal(pub, checkpoint.Personal{})
+			_, err = sealbox.Seal(pub, "settings-check", checkpoint.Personal{})
 		}
 		if err != nil {
 			return fmt.Errorf("settings: hq_seal_key: %w", err)
 		}
 	}
-	if s.PersonHashKey != "" {
-		if k, err := sealbox.ParseKey(s.PersonHashKey); err != nil || len(k) < 16 {
-			return fmt.Errorf("settings: person_hash_key: not base64 of at least 16 bytes")
+	if s.StaffSalt != "" {
+		if _, err := staffSalt(s); err != nil {
+			return fmt.Errorf("settings: staff_salt: %w", err)
 		}
 	}
 	return nil
@@ -240,9 +268,32 @@ func settings(ctx context.Context, q querier) (checkpoint.Settings, error) {
 	return parseSettings(b)
 }
 
+// staffSalt decodes the settings' staff salt: ErrNoStaffSalt when there is none.
+func staffSalt(s checkpoint.Settings) ([]byte, error) {
+	if s.StaffSalt == "" {
+		return nil, ErrNoStaffSalt
+	}
+	b, err := sealbox.ParseKey(s.StaffSalt)
+	if err != nil || len(b) < 16 {
+		return nil, fmt.Errorf("%w: staff salt is not base64 of at least 16 bytes", ErrInvalid)
+	}
+	return b, nil
+}
+
+// StaffSalt returns the salt of the roster's phone lookups (passwd.PhoneLookup) from the
+// settings dataset; it fails with ErrNoStaffSalt before the first settings pull.
+func (db *DB) StaffSalt(ctx context.Context) ([]byte, error) {
+	s, err := db.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b, err := staffSalt(s)
+	return b, wrap("staff salt", err)
+}
+
 // Settings returns the settings dataset with defaults filled in (rules from
 // checkpoint.DefaultConfig, retention DefaultRetentionDays); before the first pull it is all
-// defaults, with no seal or hash key.
+// defaults, with no seal key or staff salt.
 func (db *DB) Settings(ctx context.Context) (checkpoint.Settings, error) {
 	s, err := settings(ctx, db.r)
 	if err != nil {
@@ -294,11 +345,11 @@ func (db *DB) Roster(ctx context.Context) ([]checkpoint.Staff, error) {
 	return out, wrap("roster", err)
 }
 
-// StaffByPhoneHash finds the account for a login: hash is KeyedHash of the typed phone
-// number. ErrNotFound when no account has it.
-func (db *DB) StaffByPhoneHash(ctx context.Context, hash string) (checkpoint.Staff, error) {
+// StaffByPhoneLookup finds the account for a login: lookup is passwd.PhoneLookup of the typed
+// phone number with StaffSalt. ErrNotFound when no account has it.
+func (db *DB) StaffByPhoneLookup(ctx context.Context, lookup string) (checkpoint.Staff, error) {
 	var out []checkpoint.Staff
-	if err := scanJSON(ctx, db.r, &out, `SELECT data FROM staff WHERE phone_hash = ? ORDER BY id LIMIT 1`, hash); err != nil {
+	if err := scanJSON(ctx, db.r, &out, `SELECT data FROM staff WHERE phone_lookup = ? ORDER BY id LIMIT 1`, lookup); err != nil {
 		return checkpoint.Staff{}, wrap("staff by phone", err)
 	}
 	if len(out) == 0 {

@@ -24,8 +24,8 @@ func site(id, parent string) checkpoint.Site {
 	return checkpoint.Site{ID: id, ParentID: parent, Name: "站点" + id, Address: "永吉县", Contact: "王*", Phone: "0432-1234", Active: true, UpdatedAt: t0}
 }
 
-func staffMember(id, phoneHash string) checkpoint.Staff {
-	return checkpoint.Staff{ID: id, PhoneHash: phoneHash, PhoneMasked: "138****0000", NameMasked: "李*", Role: checkpoint.RoleScanner,
+func staffMember(id, lookup string) checkpoint.Staff {
+	return checkpoint.Staff{ID: id, PhoneLookup: lookup, NameMasked: "李*", Role: checkpoint.RoleScanner,
 		SiteID: "site-1", PasswordHash: "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA", Active: true, UpdatedAt: t0}
 }
 
@@ -84,11 +84,11 @@ func TestDatasets(t *testing.T) {
 	if s, _ := db.Settings(ctx); s.Rules.FeverC != 37.5 || s.Rules.LocalCounty != "220221" || s.RetentionDays != 14 {
 		t.Errorf("Settings = %+v; want fever 37.5 from HQ, other rules default, retention 14", s)
 	}
-	if st, err := db.StaffByPhoneHash(ctx, "h2"); err != nil || st.ID != "st-2" {
-		t.Errorf("StaffByPhoneHash(h2) = %+v, %v", st, err)
+	if st, err := db.StaffByPhoneLookup(ctx, "h2"); err != nil || st.ID != "st-2" {
+		t.Errorf("StaffByPhoneLookup(h2) = %+v, %v", st, err)
 	}
-	if _, err := db.StaffByPhoneHash(ctx, "nope"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("StaffByPhoneHash(nope) = %v; want ErrNotFound", err)
+	if _, err := db.StaffByPhoneLookup(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("StaffByPhoneLookup(nope) = %v; want ErrNotFound", err)
 	}
 
 	// Local edits show at once, survive a dataset that predates them, and go once HQ has them.
@@ -102,13 +102,14 @@ func TestDatasets(t *testing.T) {
 	if _, err := db.SaveSiteEdit(ctx, Meta{StaffID: "sup"}, checkpoint.SiteEdit{Site: added, Created: true}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.SaveStaffAdd(ctx, Meta{StaffID: "sup"}, checkpoint.StaffAdd{Staff: staffMember("st-3", "h3")}); err != nil {
+	keys(t, db, 0)
+	if _, err := db.SaveStaffAdd(ctx, Meta{StaffID: "sup"}, checkpoint.StaffAdd{Staff: staffMember("st-3", "h3")}, checkpoint.Personal{Phone: fullPhone}); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := db.Site(ctx, "site-2"); got.Name != "新名字" {
 		t.Errorf("Site(site-2) after edit = %q; want the edit", got.Name)
 	}
-	if st, err := db.StaffByPhoneHash(ctx, "h3"); err != nil || st.ID != "st-3" {
+	if st, err := db.StaffByPhoneLookup(ctx, "h3"); err != nil || st.ID != "st-3" {
 		t.Errorf("added staff not found at once: %+v, %v", st, err)
 	}
 	// An older sites dataset arrives before the edit reaches HQ: the local rows stay.
@@ -183,11 +184,12 @@ func TestSettingsWithBadKeysRefused(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTest(t)
 	for _, data := range []string{
-		`{"hq_seal_key":"AAAA"}`,         // 3 bytes, not an X25519 key
-		`{"hq_seal_key":"not base64!!"}`, // not base64
-		`{"person_hash_key":"AAAA"}`,     // too short
-		`{"rules":{"fever_c":"hot"}}`,    // not a number
-		`{"retention_days":"forever"}`,   // not a number
+		`{"hq_seal_key":"AAAA"}`,                         // 3 bytes, not an X25519 key
+		`{"hq_seal_key":"not base64!!"}`,                 // not base64
+		`{"person_hash_key":"MDEyMzQ1Njc4OWFiY2RlZg=="}`, // HQ's hash key: never on a kiosk
+		`{"staff_salt":"AAAA"}`,                          // too short
+		`{"rules":{"fever_c":"hot"}}`,                    // not a number
+		`{"retention_days":"forever"}`,                   // not a number
 	} {
 		err := db.ApplyDatasets(ctx, []checkpoint.Dataset{{Name: checkpoint.DatasetSettings, Version: 2, Data: json.RawMessage(data)}})
 		if err == nil {

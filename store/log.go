@@ -187,16 +187,16 @@ func eachEntry(ctx context.Context, tx *sql.Tx, q string, args []any, fn func(Lo
 	return rows.Err()
 }
 
-// LastCheckOf returns when the person or code with the given key was last checked or
-// registered on this kiosk at or after since: key is a person hash (KeyedHash of the ID
-// number) or a code id. ok is false when there is no such entry. The UI's "already checked
-// here N min ago" warning uses it.
-func (db *DB) LastCheckOf(ctx context.Context, key string, since time.Time) (time.Time, bool, error) {
-	if key == "" {
+// LastCheckOf returns when the holder of a code (checkpoint.Claims.HolderID, the person's
+// pseudonym: the same for every code HQ issues them) was last checked on this kiosk at or after
+// since. ok is false when there is no such entry. The UI's "already checked here N min ago"
+// warning uses it.
+func (db *DB) LastCheckOf(ctx context.Context, holderID string, since time.Time) (time.Time, bool, error) {
+	if holderID == "" {
 		return time.Time{}, false, nil
 	}
 	var at sql.NullInt64
-	err := db.r.QueryRowContext(ctx, lastCheckQuery, key, ms(since)).Scan(&at)
+	err := db.r.QueryRowContext(ctx, lastCheckQuery, holderID, ms(since)).Scan(&at)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("store: last check: %w", err)
 	}
@@ -206,4 +206,4 @@ func (db *DB) LastCheckOf(ctx context.Context, key string, since time.Time) (tim
 	return fromMS(at.Int64), true, nil
 }
 
-const lastCheckQuery = `SELECT max(at) FROM entries WHERE (person_hash = ?1 OR code_id = ?1) AND at >= ?2`
+const lastCheckQuery = `SELECT max(at) FROM entries WHERE holder_id = ? AND at >= ?`

@@ -96,19 +96,26 @@ func TestQueryLog(t *testing.T) {
 func TestLastCheckOf(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTest(t)
+	// Two codes of one holder (a live code refreshes every few minutes): one holder id.
 	c := greenCheck()
-	c.CodeID = "code-77"
+	c.CodeID, c.HolderID = "code-77", "0011223344556677"
 	db.SaveCheck(ctx, Meta{At: t0}, c, checkpoint.Personal{})
+	c.CodeID = "code-78"
 	db.SaveCheck(ctx, Meta{At: t0.Add(10 * time.Minute)}, c, checkpoint.Personal{})
+	other := greenCheck()
+	other.CodeID, other.HolderID = "code-79", "8899aabbccddeeff"
+	db.SaveCheck(ctx, Meta{At: t0.Add(20 * time.Minute)}, other, checkpoint.Personal{})
 	for _, tt := range []struct {
 		key    string
 		since  time.Time
 		want   time.Time
 		wantOK bool
 	}{
-		{"code-77", t0.Add(-time.Hour), t0.Add(10 * time.Minute), true},
-		{"code-77", t0.Add(11 * time.Minute), time.Time{}, false},
-		{"code-78", t0.Add(-time.Hour), time.Time{}, false},
+		{"0011223344556677", t0.Add(-time.Hour), t0.Add(10 * time.Minute), true},
+		{"0011223344556677", t0.Add(11 * time.Minute), time.Time{}, false},
+		{"8899aabbccddeeff", t0.Add(-time.Hour), t0.Add(20 * time.Minute), true},
+		{"0011223344556678", t0.Add(-time.Hour), time.Time{}, false},
+		{"code-77", t0.Add(-time.Hour), time.Time{}, false}, // a code id is not a holder id
 		{"", t0.Add(-time.Hour), time.Time{}, false},
 	} {
 		got, ok, err := db.LastCheckOf(ctx, tt.key, tt.since)

@@ -41,9 +41,9 @@ type Meta struct {
 
 // SaveCheck stores a check and queues it for HQ, in one transaction, and returns its id.
 // p holds whatever full personal data the kiosk has for the person (often none for a scanned
-// code); the store seals it to HQ's key and computes the person hash itself, overwriting
-// c.Sealed and c.PersonHash. With no seal key known yet (kiosk never synced), full values are
-// not kept at all: only the masked values and, when the hash key is known, the hash.
+// code); the store seals it to HQ's key and the record's id itself, overwriting c.Sealed. With
+// no seal key known yet (kiosk never synced), full values are not kept at all: only the masked
+// values. c.HolderID (the code's holder pseudonym) links the entry for LastCheckOf.
 func (db *DB) SaveCheck(ctx context.Context, m Meta, c checkpoint.Check, p checkpoint.Personal) (string, error) {
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -62,6 +62,10 @@ func (db *DB) SaveCheck(ctx context.Context, m Meta, c checkpoint.Check, p check
 
 func (db *DB) saveCheck(ctx context.Context, tx *sql.Tx, m Meta, c checkpoint.Check, p checkpoint.Personal) (string, error) {
 	m, err := db.resolveMeta(ctx, tx, m)
+	if err != nil {
+		return "", err
+	}
+	id, err := newRecordID()
 	if err != nil {
 		return "", err
 	}
@@ -87,11 +91,10 @@ func (db *DB) saveCheck(ctx context.Context, tx *sql.Tx, m Meta, c checkpoint.Ch
 	if c.IDMasked == "" && p.ID != "" {
 		c.IDMasked = maskID(p.ID)
 	}
-	c.Sealed, c.PersonHash, err = db.protect(ctx, tx, p)
-	if err != nil {
+	if c.Sealed, err = db.seal(ctx, tx, id, p); err != nil {
 		return "", err
 	}
-	rec, err := db.enqueue(ctx, tx, checkpoint.KindCheck, m, c)
+	rec, err := db.enqueue(ctx, tx, id, checkpoint.KindCheck, m, c)
 	if err != nil {
 		return "", err
 	}
@@ -100,7 +103,7 @@ func (db *DB) saveCheck(ctx context.Context, tx *sql.Tx, m Meta, c checkpoint.Ch
 		Verdict: c.Verdict, Reasons: c.Reasons, NameMasked: c.NameMasked, IDMasked: c.IDMasked,
 		Household: c.Household, CodeStatus: c.CodeStatus, TempTenths: c.TempTenths, Remarks: c.Remarks,
 	}
-	if err := insertEntry(ctx, tx, e, c.CodeID, c.PersonHash); err != nil {
+	if err := insertEntry(ctx, tx, e, c.CodeID, c.HolderID); err != nil {
 		return "", err
 	}
 	return rec.ID, nil
@@ -108,7 +111,8 @@ func (db *DB) saveCheck(ctx context.Context, tx *sql.Tx, m Meta, c checkpoint.Ch
 
 // SaveRegistration stores an assisted registration (辅助登记) and queues it for HQ. The masked
 // name, ID and phone and the household region are derived from p when r leaves them empty;
-// sealing and hashing work as in SaveCheck.
+// sealing works as in SaveCheck. A registration carries no hash of the ID number: HQ opens the
+// sealed data and links the person.
 func (db *DB) SaveRegistration(ctx context.Context, m Meta, r checkpoint.Registration, p checkpoint.Personal) (string, error) {
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -127,6 +131,10 @@ func (db *DB) SaveRegistration(ctx context.Context, m Meta, r checkpoint.Registr
 
 func (db *DB) saveRegistration(ctx context.Context, tx *sql.Tx, m Meta, r checkpoint.Registration, p checkpoint.Personal) (string, error) {
 	m, err := db.resolveMeta(ctx, tx, m)
+	if err != nil {
+		return "", err
+	}
+	id, err := newRecordID()
 	if err != nil {
 		return "", err
 	}
@@ -157,11 +165,10 @@ func (db *DB) saveRegistration(ctx context.Context, tx *sql.Tx, m Meta, r checkp
 			r.Household = rid.Region()
 		}
 	}
-	r.Sealed, r.PersonHash, err = db.protect(ctx, tx, p)
-	if err != nil {
+	if r.Sealed, err = db.seal(ctx, tx, id, p); err != nil {
 		return "", err
 	}
-	rec, err := db.enqueue(ctx, tx, checkpoint.KindRegistration, m, r)
+	rec, err := db.enqueue(ctx, tx, id, checkpoint.KindRegistration, m, r)
 	if err != nil {
 		return "", err
 	}
@@ -170,7 +177,7 @@ func (db *DB) saveRegistration(ctx context.Context, tx *sql.Tx, m Meta, r checkp
 		Verdict: r.Verdict, Reasons: r.Reasons, NameMasked: r.NameMasked, IDMasked: r.IDMasked,
 		PhoneMasked: r.PhoneMasked, Household: r.Household, TempTenths: r.TempTenths, Remarks: r.Remarks,
 	}
-	if err := insertEntry(ctx, tx, e, "", r.PersonHash); err != nil {
+	if err := insertEntry(ctx, tx, e, "", ""); err != nil {
 		return "", err
 	}
 	return rec.ID, nil
@@ -210,7 +217,11 @@ func (db *DB) saveSiteEdit(ctx context.Context, tx *sql.Tx, m Meta, e checkpoint
 	if err := validateText("division", e.Site.Division, 12); err != nil {
 		return "", err
 	}
-	rec, err := db.enqueue(ctx, tx, checkpoint.KindSiteEdit, m, e)
+	id, err := newRecordID()
+	if err != nil {
+		return "", err
+	}
+	rec, err := db.enqueue(ctx, tx, id, checkpoint.KindSiteEdit, m, e)
 	if err != nil {
 		return "", err
 	}
@@ -222,13 +233,16 @@ func (db *DB) saveSiteEdit(ctx context.Context, tx *sql.Tx, m Meta, e checkpoint
 
 // SaveStaffAdd stores scanner staff added by a supervisor, queues it for HQ and adds the
 // account to the local roster at once, so the new staff member can log in before the next sync.
-func (db *DB) SaveStaffAdd(ctx context.Context, m Meta, a checkpoint.StaffAdd) (string, error) {
+// p is the new staff member's phone and name: the store seals them to HQ's key and the record's
+// id (a.Sealed), and keeps nothing else of them. It fails with ErrNoSealKey before the first
+// settings dataset, since HQ could not make the account without the phone.
+func (db *DB) SaveStaffAdd(ctx context.Context, m Meta, a checkpoint.StaffAdd, p checkpoint.Personal) (string, error) {
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return "", fmt.Errorf("store: save staff add: %w", err)
 	}
 	defer tx.Rollback()
-	id, err := db.saveStaffAdd(ctx, tx, m, a)
+	id, err := db.saveStaffAdd(ctx, tx, m, a, p)
 	if err != nil {
 		return "", fmt.Errorf("store: save staff add: %w", err)
 	}
@@ -238,8 +252,12 @@ func (db *DB) SaveStaffAdd(ctx context.Context, m Meta, a checkpoint.StaffAdd) (
 	return id, nil
 }
 
-func (db *DB) saveStaffAdd(ctx context.Context, tx *sql.Tx, m Meta, a checkpoint.StaffAdd) (string, error) {
+func (db *DB) saveStaffAdd(ctx context.Context, tx *sql.Tx, m Meta, a checkpoint.StaffAdd, p checkpoint.Personal) (string, error) {
 	m, err := db.resolveMeta(ctx, tx, m)
+	if err != nil {
+		return "", err
+	}
+	id, err := newRecordID()
 	if err != nil {
 		return "", err
 	}
@@ -250,15 +268,22 @@ func (db *DB) saveStaffAdd(ctx context.Context, tx *sql.Tx, m Meta, a checkpoint
 	if err := a.Staff.Validate(); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	for _, f := range []struct {
-		name, v string
-		max     int
-	}{{"phone_masked", a.Staff.PhoneMasked, maxPhone}, {"name_masked", a.Staff.NameMasked, MaxName}} {
-		if err := validateText(f.name, f.v, f.max); err != nil {
-			return "", err
-		}
+	if err := validateText("name_masked", a.Staff.NameMasked, MaxName); err != nil {
+		return "", err
 	}
-	rec, err := db.enqueue(ctx, tx, checkpoint.KindStaffAdd, m, a)
+	if err := validatePersonal(p); err != nil {
+		return "", err
+	}
+	if p.Phone == "" {
+		return "", fmt.Errorf("%w: the new staff member's phone is required", ErrInvalid)
+	}
+	if a.Sealed, err = db.seal(ctx, tx, id, p); err != nil {
+		return "", err
+	}
+	if a.Sealed == "" {
+		return "", ErrNoSealKey
+	}
+	rec, err := db.enqueue(ctx, tx, id, checkpoint.KindStaffAdd, m, a)
 	if err != nil {
 		return "", err
 	}
@@ -304,7 +329,11 @@ func (db *DB) saveStaffEvent(ctx context.Context, tx *sql.Tx, m Meta, e checkpoi
 		e.At = m.At
 	}
 	e.At = e.At.UTC()
-	rec, err := db.enqueue(ctx, tx, checkpoint.KindStaffEvent, m, e)
+	id, err := newRecordID()
+	if err != nil {
+		return "", err
+	}
+	rec, err := db.enqueue(ctx, tx, id, checkpoint.KindStaffEvent, m, e)
 	if err != nil {
 		return "", err
 	}
@@ -335,19 +364,25 @@ func (db *DB) resolveMeta(ctx context.Context, tx *sql.Tx, m Meta) (Meta, error)
 	return m, nil
 }
 
-// enqueue builds the record envelope once (fresh UUIDv7, canonical JSON body) and puts the
-// exact bytes in the outbox: a retry sends the same bytes, so HQ sees the same record.
-func (db *DB) enqueue(ctx context.Context, tx *sql.Tx, kind checkpoint.RecordKind, m Meta, body any) (checkpoint.Record, error) {
+// newRecordID makes a record's id (UUIDv7). A record's id exists before its body, because the
+// personal data in the body is sealed to it.
+func newRecordID() (string, error) {
 	id, err := uuid.NewV7()
 	if err != nil {
-		return checkpoint.Record{}, err
+		return "", err
 	}
+	return id.String(), nil
+}
+
+// enqueue builds the record envelope once (id from newRecordID, canonical JSON body) and puts
+// the exact bytes in the outbox: a retry sends the same bytes, so HQ sees the same record.
+func (db *DB) enqueue(ctx context.Context, tx *sql.Tx, id string, kind checkpoint.RecordKind, m Meta, body any) (checkpoint.Record, error) {
 	b, err := json.Marshal(body)
 	if err != nil {
 		return checkpoint.Record{}, err
 	}
 	rec := checkpoint.Record{
-		ID: id.String(), Kind: kind, DeviceID: m.DeviceID, SiteID: m.SiteID, StaffID: m.StaffID,
+		ID: id, Kind: kind, DeviceID: m.DeviceID, SiteID: m.SiteID, StaffID: m.StaffID,
 		CreatedAt: m.At, Body: b,
 	}
 	if err := rec.Validate(); err != nil {
@@ -367,71 +402,49 @@ func (db *DB) enqueue(ctx context.Context, tx *sql.Tx, kind checkpoint.RecordKin
 	return rec, nil
 }
 
-func insertEntry(ctx context.Context, tx *sql.Tx, e LogEntry, codeID, personHash string) error {
+func insertEntry(ctx context.Context, tx *sql.Tx, e LogEntry, codeID, holderID string) error {
 	reasons, err := json.Marshal(e.Reasons)
 	if err != nil {
 		return err
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO entries
 		(id, kind, at, site_id, staff_id, verdict, reasons, name_masked, id_masked, phone_masked,
-		 household, code_status, temp_tenths, remarks, code_id, person_hash)
+		 household, code_status, temp_tenths, remarks, code_id, holder_id)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.ID, string(e.Kind), ms(e.At), e.SiteID, e.StaffID, e.Verdict, string(reasons), e.NameMasked,
 		e.IDMasked, e.PhoneMasked, e.Household, e.CodeStatus, e.TempTenths, e.Remarks,
-		nullString(codeID), nullString(personHash))
+		nullString(codeID), nullString(holderID))
 	if err != nil {
 		return fmt.Errorf("entries: %w", err)
 	}
 	return nil
 }
 
-// protect seals p to HQ's key and hashes its ID number, with the keys from the settings
-// dataset. A missing or unusable key means that part is left empty: the record is saved
-// regardless, with masked values only (ApplyDatasets refuses settings with bad keys, so an
-// unusable key here means a damaged file, and losing the check would be worse).
-func (db *DB) protect(ctx context.Context, tx *sql.Tx, p checkpoint.Personal) (sealed, hash string, err error) {
+// seal seals p to HQ's key and the record id, with the key from the settings dataset. A missing
+// or unusable key means no sealed data: the record is saved regardless, with masked values only
+// (ApplyDatasets refuses settings with bad keys, so an unusable key here means a damaged file,
+// and losing the check would be worse). Empty p seals to nothing.
+func (db *DB) seal(ctx context.Context, tx *sql.Tx, recordID string, p checkpoint.Personal) (string, error) {
 	if p == (checkpoint.Personal{}) {
-		return "", "", nil
+		return "", nil
 	}
 	s, err := settings(ctx, tx)
 	if err != nil {
-		return "", "", err
-	}
-	if s.HQSealKey != "" {
-		pub, err := sealbox.ParseKey(s.HQSealKey)
-		if err == nil {
-			sealed, err = sealbox.Seal(pub, p)
-		}
-		if err != nil {
-			db.log.ErrorContext(ctx, "store: cannot seal personal data; saving masked values only", slog.Any("error", err))
-		}
-	}
-	if s.PersonHashKey != "" && p.ID != "" {
-		if key, err := sealbox.ParseKey(s.PersonHashKey); err == nil {
-			hash = sealbox.Hash(key, p.ID)
-		} else {
-			db.log.ErrorContext(ctx, "store: bad person hash key; saving without hash", slog.Any("error", err))
-		}
-	}
-	return sealed, hash, nil
-}
-
-// KeyedHash returns the keyed hash (sealbox.Hash with the settings' person hash key) of an ID
-// number or phone number: what LastCheckOf and StaffByPhoneHash look up. It fails with
-// ErrNoHashKey before the first settings dataset arrives.
-func (db *DB) KeyedHash(ctx context.Context, value string) (string, error) {
-	s, err := db.Settings(ctx)
-	if err != nil {
 		return "", err
 	}
-	if s.PersonHashKey == "" {
-		return "", fmt.Errorf("store: keyed hash: %w", ErrNoHashKey)
+	if s.HQSealKey == "" {
+		return "", nil
 	}
-	key, err := sealbox.ParseKey(s.PersonHashKey)
+	pub, err := sealbox.ParseKey(s.HQSealKey)
+	var sealed string
+	if err == nil {
+		sealed, err = sealbox.Seal(pub, recordID, p)
+	}
 	if err != nil {
-		return "", fmt.Errorf("store: keyed hash: %w", err)
+		db.log.ErrorContext(ctx, "store: cannot seal personal data; saving masked values only", slog.Any("error", err))
+		return "", nil
 	}
-	return sealbox.Hash(key, value), nil
+	return sealed, nil
 }
 
 func validateText(field, v string, max int) error {
@@ -486,7 +499,7 @@ func validateCheck(c checkpoint.Check) error {
 		{"household", c.Household, 12}, {"code_status", c.CodeStatus, MaxShortText},
 		{"code_error", c.CodeError, MaxShortText}, {"verdict", c.Verdict, MaxShortText},
 		{"local_stay_by", c.LocalStayBy, MaxShortText}, {"remarks", c.Remarks, MaxRemarks},
-		{"rules", c.VerdictRules, MaxShortText},
+		{"rules", c.VerdictRules, MaxShortText}, {"holder_id", c.HolderID, MaxShortText},
 	})
 }
 

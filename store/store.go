@@ -34,8 +34,9 @@ var (
 	ErrNotFound    = errors.New("not found")
 	ErrInvalid     = errors.New("invalid input")
 	ErrNotEnrolled = errors.New("device not enrolled")
-	ErrNoHashKey   = errors.New("no person hash key in settings")
 	ErrStale       = errors.New("dataset older than the one held")
+	ErrNoStaffSalt = errors.New("no staff salt in settings (never synced)")
+	ErrNoSealKey   = errors.New("no HQ seal key in settings (never synced)")
 )
 
 //go:embed migrations/*.sql
@@ -127,6 +128,9 @@ func dsn(path string, readOnly bool) string {
 	} else {
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "synchronous(FULL)")
+		// Deleted rows (purged records, replaced datasets) are overwritten with zeros rather than
+		// left readable in free pages of a stolen kiosk's file.
+		q.Add("_pragma", "secure_delete(1)")
 		q.Set("_txlock", "immediate")
 	}
 	return "file:" + path + "?" + q.Encode()

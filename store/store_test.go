@@ -44,25 +44,30 @@ func openTest(t testing.TB) (*DB, *clock) {
 	return db, c
 }
 
-// keys puts a settings dataset with fresh seal and hash keys and returns the HQ private key
-// and the hash key.
-func keys(t testing.TB, db *DB, retentionDays int) (priv, hashKey []byte) {
+// keys puts a settings dataset with a fresh seal key and a staff salt and returns the HQ
+// private key.
+func keys(t testing.TB, db *DB, retentionDays int) (priv []byte) {
 	t.Helper()
 	pub, priv, err := sealbox.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	hashKey = []byte("0123456789abcdef0123456789abcdef")
 	s := checkpoint.Settings{
 		HQSealKey:     base64.StdEncoding.EncodeToString(pub),
-		PersonHashKey: base64.StdEncoding.EncodeToString(hashKey),
+		StaffSalt:     base64.StdEncoding.EncodeToString([]byte("0123456789abcdef")),
 		RetentionDays: retentionDays,
 	}
 	b, _ := json.Marshal(s)
-	if err := db.ApplyDatasets(context.Background(), []checkpoint.Dataset{{Name: checkpoint.DatasetSettings, Version: 1, Data: b}}); err != nil {
+	cur, err := db.Cursors(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Datasets never go backwards: the next version after whatever the kiosk holds.
+	v := cur[checkpoint.DatasetSettings] + 1
+	if err := db.ApplyDatasets(context.Background(), []checkpoint.Dataset{{Name: checkpoint.DatasetSettings, Version: v, Data: b}}); err != nil {
 		t.Fatalf("ApplyDatasets(settings): %v", err)
 	}
-	return priv, hashKey
+	return priv
 }
 
 func greenCheck() checkpoint.Check {
@@ -86,7 +91,7 @@ func TestOpenPragmasAndMigrations(t *testing.T) {
 			t.Fatalf("open %d: %v", i, err)
 		}
 		for _, tt := range []struct{ pragma, want string }{
-			{"journal_mode", "wal"}, {"synchronous", "2"}, {"foreign_keys", "1"}, {"busy_timeout", "5000"},
+			{"journal_mode", "wal"}, {"synchronous", "2"}, {"foreign_keys", "1"}, {"busy_timeout", "5000"}, {"secure_delete", "1"},
 		} {
 			var got string
 			if err := db.w.QueryRowContext(ctx, "PRAGMA "+tt.pragma).Scan(&got); err != nil {
@@ -159,8 +164,8 @@ func TestSaveCheckQueuesExactEnvelope(t *testing.T) {
 	if err := json.Unmarshal(r.Body, &c); err != nil {
 		t.Fatal(err)
 	}
-	if c.Verdict != "pass" || !c.ConfirmedAt.Equal(at) || !c.ScannedAt.Equal(at) || c.Sealed != "" || c.PersonHash != "" {
-		t.Errorf("body = %+v; want verdict pass, times %v, no seal or hash", c, at)
+	if c.Verdict != "pass" || !c.ConfirmedAt.Equal(at) || !c.ScannedAt.Equal(at) || c.Sealed != "" || c.HolderID != "" {
+		t.Errorf("body = %+v; want verdict pass, times %v, no seal or holder", c, at)
 	}
 	entries, total, err := db.QueryLog(ctx, LogFilter{})
 	if err != nil || total != 1 || len(entries) != 1 || entries[0].ID != id || entries[0].Sync != "pending" {
@@ -192,7 +197,7 @@ func TestPersonalDataSealed(t *testing.T) {
 	p := checkpoint.Personal{Name: "张三丰", ID: fullID, Phone: fullPhone}
 	t.Run("with keys", func(t *testing.T) {
 		db, _ := openTest(t)
-		priv, hashKey := keys(t, db, 0)
+		priv := keys(t, db, 0)
 		cid, err := db.SaveCheck(ctx, Meta{StaffID: "s1"}, greenCheck(), p)
 		if err != nil {
 			t.Fatal(err)
@@ -209,24 +214,21 @@ func TestPersonalDataSealed(t *testing.T) {
 		var r checkpoint.Registration
 		json.Unmarshal(recs[0].Body, &c)
 		json.Unmarshal(recs[1].Body, &r)
-		for _, tt := range []struct{ name, sealed, hash string }{{"check", c.Sealed, c.PersonHash}, {"registration", r.Sealed, r.PersonHash}} {
-			got, err := sealbox.Open(priv, tt.sealed)
+		for _, tt := range []struct{ name, id, sealed, other string }{{"check", cid, c.Sealed, rid}, {"registration", rid, r.Sealed, cid}} {
+			got, err := sealbox.Open(priv, tt.id, tt.sealed)
 			if err != nil || got != p {
 				t.Errorf("%s: Open(sealed) = %+v, %v; want %+v", tt.name, got, err, p)
 			}
-			if want := sealbox.Hash(hashKey, fullID); tt.hash != want {
-				t.Errorf("%s: person hash = %q; want %q", tt.name, tt.hash, want)
+			// The box is bound to its record: swapped into the other record it does not open.
+			if got, err := sealbox.Open(priv, tt.other, tt.sealed); err == nil {
+				t.Errorf("%s: box opened as record %s: %+v; want it refused", tt.name, tt.other, got)
 			}
+		}
+		if strings.Contains(string(recs[1].Body), "hash") {
+			t.Errorf("registration body %s carries a hash; want sealed and masked values only", recs[1].Body)
 		}
 		if r.IDMasked != "220221********1233" || r.PhoneMasked != "138****8000" || r.NameMasked != "张*丰" || r.Household != "220221" {
 			t.Errorf("registration masked = %q %q %q %q", r.IDMasked, r.PhoneMasked, r.NameMasked, r.Household)
-		}
-		h, err := db.KeyedHash(ctx, fullID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, ok, _ := db.LastCheckOf(ctx, h, t0.Add(-time.Hour)); !ok {
-			t.Errorf("LastCheckOf(person hash) found nothing")
 		}
 		assertNoPlaintext(t, db, p)
 	})
@@ -238,11 +240,14 @@ func TestPersonalDataSealed(t *testing.T) {
 		recs, _ := db.PendingBatch(ctx, 10, 1<<20)
 		var r checkpoint.Registration
 		json.Unmarshal(recs[0].Body, &r)
-		if r.Sealed != "" || r.PersonHash != "" || r.IDMasked == "" {
-			t.Errorf("without keys: sealed %q hash %q masked %q; want no seal, no hash, masked kept", r.Sealed, r.PersonHash, r.IDMasked)
+		if r.Sealed != "" || r.IDMasked == "" {
+			t.Errorf("without keys: sealed %q masked %q; want no seal, masked kept", r.Sealed, r.IDMasked)
 		}
-		if _, err := db.KeyedHash(ctx, fullID); !errors.Is(err, ErrNoHashKey) {
-			t.Errorf("KeyedHash without key: %v; want ErrNoHashKey", err)
+		if _, err := db.StaffSalt(ctx); !errors.Is(err, ErrNoStaffSalt) {
+			t.Errorf("StaffSalt without settings: %v; want ErrNoStaffSalt", err)
+		}
+		if _, err := db.SaveStaffAdd(ctx, Meta{StaffID: "s1"}, checkpoint.StaffAdd{Staff: staffMember("st-9", "h9")}, checkpoint.Personal{Phone: fullPhone}); !errors.Is(err, ErrNoSealKey) {
+			t.Errorf("SaveStaffAdd without seal key: %v; want ErrNoSealKey", err)
 		}
 		assertNoPlaintext(t, db, p)
 	})
@@ -254,7 +259,7 @@ func assertNoPlaintext(t *testing.T, db *DB, p checkpoint.Personal) {
 	ctx := context.Background()
 	for _, q := range []string{
 		`SELECT envelope FROM outbox`,
-		`SELECT id || kind || site_id || staff_id || verdict || reasons || name_masked || id_masked || phone_masked || household || remarks || coalesce(person_hash, '') FROM entries`,
+		`SELECT id || kind || site_id || staff_id || verdict || reasons || name_masked || id_masked || phone_masked || household || remarks || coalesce(holder_id, '') FROM entries`,
 	} {
 		rows, err := db.r.QueryContext(ctx, q)
 		if err != nil {
@@ -331,7 +336,11 @@ func TestInputLimits(t *testing.T) {
 			return err
 		}},
 		{"staff add", func() error {
-			_, err := db.SaveStaffAdd(ctx, Meta{}, checkpoint.StaffAdd{Staff: checkpoint.Staff{ID: "x"}})
+			_, err := db.SaveStaffAdd(ctx, Meta{}, checkpoint.StaffAdd{Staff: checkpoint.Staff{ID: "x"}}, checkpoint.Personal{Phone: fullPhone})
+			return err
+		}},
+		{"staff add without phone", func() error {
+			_, err := db.SaveStaffAdd(ctx, Meta{}, checkpoint.StaffAdd{Staff: staffMember("st-8", "h8")}, checkpoint.Personal{})
 			return err
 		}},
 		{"staff event detail", func() error {

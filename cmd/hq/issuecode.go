@@ -35,6 +35,7 @@ func runIssueCode(_ context.Context, args []string, stdout, stderr io.Writer) in
 	kindText := fs.String("kind", "live", "live (phone) or printed")
 	pngPath := fs.String("png", "", "also write the code as a QR PNG to `FILE`")
 	nowText := fs.String("now", "", "issue time, RFC 3339 (default: now)")
+	holder := fs.String("holder", "", "holder id, 16 lowercase hex digits: the person's pseudonym at HQ (default: a fresh random one, so kiosks see a new person)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -43,7 +44,7 @@ func runIssueCode(_ context.Context, args []string, stdout, stderr io.Writer) in
 		return 2
 	}
 	if fs.NArg() != 0 || *keyPath == "" || *name == "" || *idText == "" || *statusText == "" {
-		return usage("usage: hq issue-code --key FILE --name NAME --id ID --status green|yellow|red [--household CODE] [--ttl D] [--reason TEXT] [--kind live|printed] [--png FILE]")
+		return usage("usage: hq issue-code --key FILE --name NAME --id ID --status green|yellow|red [--household CODE] [--ttl D] [--reason TEXT] [--kind live|printed] [--holder HEX] [--png FILE]")
 	}
 	now := time.Now()
 	if *nowText != "" {
@@ -78,6 +79,11 @@ func runIssueCode(_ context.Context, args []string, stdout, stderr io.Writer) in
 	if err != nil {
 		return usage("--kind: %v", err)
 	}
+	if *holder == "" {
+		*holder = checkpoint.NewHolderID()
+	} else if !checkpoint.ValidHolderID(*holder) {
+		return usage("--holder %q: want 16 lowercase hex digits", *holder)
+	}
 	ttl := kind.DefaultTTL()
 	if *ttlText != "" {
 		if ttl, err = time.ParseDuration(*ttlText); err != nil {
@@ -96,7 +102,7 @@ func runIssueCode(_ context.Context, args []string, stdout, stderr io.Writer) in
 		return 1
 	}
 	c := checkpoint.Claims{
-		Name: n.Full(), IDMasked: id.Masked(), Household: *household,
+		HolderID: *holder, Name: n.Full(), IDMasked: id.Masked(), Household: *household,
 		Status: status, Reason: *reason, Kind: kind,
 		IssuedAt: now, ExpiresAt: now.Add(ttl),
 	}

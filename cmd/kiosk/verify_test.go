@@ -97,7 +97,7 @@ func (f verifyFixture) write(t *testing.T, name, content string) string {
 
 func (f verifyFixture) issue(t *testing.T, edit func(*checkpoint.Claims)) string {
 	t.Helper()
-	c := checkpoint.Claims{Name: "张小三", IDMasked: "220221********1233", Household: "220221", Status: checkpoint.StatusGreen}
+	c := checkpoint.Claims{HolderID: "0123456789abcdef", Name: "张小三", IDMasked: "220221********1233", Household: "220221", Status: checkpoint.StatusGreen}
 	if edit != nil {
 		edit(&c)
 	}
@@ -157,7 +157,7 @@ func TestVerify(t *testing.T) {
 	v := decodeVerify(t, out)
 	if code != 0 || v.Claims == nil || v.Claims.Name != "张小三" || v.Claims.IDMasked != "220221********1233" ||
 		v.Claims.Household != "220221" || v.Claims.Status != "green" || v.Claims.Kind != "live" ||
-		v.Claims.KID != f.issuer.KID() || len(v.Claims.CodeID) != 20 || !v.Claims.IssuedAt.Equal(f.now) ||
+		v.Claims.KID != f.issuer.KID() || len(v.Claims.CodeID) != 16 || !v.Claims.IssuedAt.Equal(f.now) ||
 		!v.Claims.ExpiresAt.Equal(f.now.Add(10*time.Minute)) {
 		t.Errorf("verify claims = %s", out)
 	}

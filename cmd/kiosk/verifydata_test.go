@@ -17,7 +17,11 @@ import (
 // syncs once.
 func enrolledKiosk(t *testing.T) (dir string, srv *hq.Server, ts *httptest.Server, info hq.DemoInfo) {
 	t.Helper()
-	srv, err := hq.New(hq.Config{DSN: "sqlite:" + filepath.Join(t.TempDir(), "hq.db")})
+	root, err := checkpoint.GenerateRootKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err = hq.New(hq.Config{DSN: "sqlite:" + filepath.Join(t.TempDir(), "hq.db"), RootKey: root})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +86,7 @@ func TestVerifyAsEnrolledKiosk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	forged, _, err := is.Issue(checkpoint.Claims{Name: "赵六", IDMasked: "220221********1234", Household: "220221", Status: checkpoint.StatusGreen}, time.Now())
+	forged, _, err := is.Issue(checkpoint.Claims{HolderID: checkpoint.NewHolderID(), Name: "赵六", IDMasked: "220221********1234", Household: "220221", Status: checkpoint.StatusGreen}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

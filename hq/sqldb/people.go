@@ -10,9 +10,11 @@ import (
 )
 
 // Person is someone HQ issues codes to. HQ keeps the name, the masked ID and a keyed hash of
-// the full ID number, not the number itself.
+// the full ID number, not the number itself. HolderID is the person's pseudonym in every code
+// (random, assigned once; empty for people from before it existed, until their next code).
 type Person struct {
 	ID        string
+	HolderID  string
 	Name      string
 	IDMasked  string
 	IDHash    string
@@ -25,10 +27,10 @@ type Person struct {
 // PutPerson creates a person or, for an existing id, updates name and status.
 func (d *DB) PutPerson(ctx context.Context, p Person) error {
 	return d.tx(ctx, "put person", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, d.q(`INSERT INTO people (id, name, id_masked, id_hash, household, status, reason, updated_at) VALUES (?,?,?,?,?,?,?,?)
+		_, err := tx.ExecContext(ctx, d.q(`INSERT INTO people (id, holder_id, name, id_masked, id_hash, household, status, reason, updated_at) VALUES (?,?,?,?,?,?,?,?,?)
 			ON CONFLICT (id) DO UPDATE SET name = excluded.name, id_masked = excluded.id_masked, id_hash = excluded.id_hash,
 			household = excluded.household, status = excluded.status, reason = excluded.reason, updated_at = excluded.updated_at`),
-			p.ID, p.Name, p.IDMasked, p.IDHash, p.Household, p.Status, p.Reason, ftime(p.UpdatedAt))
+			p.ID, p.HolderID, p.Name, p.IDMasked, p.IDHash, p.Household, p.Status, p.Reason, ftime(p.UpdatedAt))
 		return err
 	})
 }
@@ -36,8 +38,8 @@ func (d *DB) PutPerson(ctx context.Context, p Person) error {
 func (d *DB) personWhere(ctx context.Context, where string, arg any) (Person, error) {
 	var p Person
 	var upd string
-	err := d.db.QueryRowContext(ctx, d.q(`SELECT id, name, id_masked, id_hash, household, status, reason, updated_at FROM people WHERE `+where), arg).
-		Scan(&p.ID, &p.Name, &p.IDMasked, &p.IDHash, &p.Household, &p.Status, &p.Reason, &upd)
+	err := d.db.QueryRowContext(ctx, d.q(`SELECT id, holder_id, name, id_masked, id_hash, household, status, reason, updated_at FROM people WHERE `+where), arg).
+		Scan(&p.ID, &p.HolderID, &p.Name, &p.IDMasked, &p.IDHash, &p.Household, &p.Status, &p.Reason, &upd)
 	if err == sql.ErrNoRows {
 		return p, fmt.Errorf("sqldb: person: %w", ErrNotFound)
 	}
@@ -51,6 +53,30 @@ func (d *DB) personWhere(ctx context.Context, where string, arg any) (Person, er
 // Person returns a person by id.
 func (d *DB) Person(ctx context.Context, id string) (Person, error) {
 	return d.personWhere(ctx, `id = ?`, id)
+}
+
+// PersonByHolderID returns a person by the holder id their codes carry: how HQ links the checks
+// kiosks send.
+func (d *DB) PersonByHolderID(ctx context.Context, holderID string) (Person, error) {
+	if holderID == "" {
+		return Person{}, fmt.Errorf("sqldb: person: %w", ErrNotFound)
+	}
+	return d.personWhere(ctx, `holder_id = ? ORDER BY id`, holderID)
+}
+
+// EnsureHolderID gives a person without a holder id (created before holder ids existed) the
+// given one, and returns the person's holder id: the one just set, or the one they had. The
+// first writer wins, so two issues at once agree.
+func (d *DB) EnsureHolderID(ctx context.Context, personID, holderID string) (string, error) {
+	err := d.tx(ctx, "ensure holder id", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, d.q(`UPDATE people SET holder_id = ? WHERE id = ? AND holder_id = ''`), holderID, personID)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	p, err := d.Person(ctx, personID)
+	return p.HolderID, err
 }
 
 // PersonByIDHash returns a person by the keyed hash of their ID number.
@@ -98,19 +124,21 @@ func (d *DB) IssueCode(ctx context.Context, p Person, household string, sign fun
 	var signErr error
 	err := d.tx(ctx, "issue code", func(tx *sql.Tx) error {
 		signErr = nil
-		_, err := tx.ExecContext(ctx, d.q(`INSERT INTO people (id, name, id_masked, id_hash, household, status, reason, updated_at) VALUES (?,?,?,?,?,?,?,?)
-			ON CONFLICT (id) DO NOTHING`), p.ID, p.Name, p.IDMasked, p.IDHash, p.Household, p.Status, p.Reason, ftime(p.UpdatedAt))
+		_, err := tx.ExecContext(ctx, d.q(`INSERT INTO people (id, holder_id, name, id_masked, id_hash, household, status, reason, updated_at) VALUES (?,?,?,?,?,?,?,?,?)
+			ON CONFLICT (id) DO NOTHING`), p.ID, p.HolderID, p.Name, p.IDMasked, p.IDHash, p.Household, p.Status, p.Reason, ftime(p.UpdatedAt))
 		if err != nil {
 			return err
 		}
-		// Writing the row takes its lock (PostgreSQL) before the status is read.
-		if _, err := tx.ExecContext(ctx, d.q(`UPDATE people SET household = CASE WHEN ? = '' THEN household ELSE ? END WHERE id = ?`),
-			household, household, p.ID); err != nil {
+		// Writing the row takes its lock (PostgreSQL) before the status is read. A person from
+		// before holder ids gets p's (random) one now.
+		if _, err := tx.ExecContext(ctx, d.q(`UPDATE people SET household = CASE WHEN ? = '' THEN household ELSE ? END,
+			holder_id = CASE WHEN holder_id = '' THEN ? ELSE holder_id END WHERE id = ?`),
+			household, household, p.HolderID, p.ID); err != nil {
 			return err
 		}
 		var upd string
-		if err := tx.QueryRowContext(ctx, d.q(`SELECT id, name, id_masked, id_hash, household, status, reason, updated_at FROM people WHERE id = ?`), p.ID).
-			Scan(&out.ID, &out.Name, &out.IDMasked, &out.IDHash, &out.Household, &out.Status, &out.Reason, &upd); err != nil {
+		if err := tx.QueryRowContext(ctx, d.q(`SELECT id, holder_id, name, id_masked, id_hash, household, status, reason, updated_at FROM people WHERE id = ?`), p.ID).
+			Scan(&out.ID, &out.HolderID, &out.Name, &out.IDMasked, &out.IDHash, &out.Household, &out.Status, &out.Reason, &upd); err != nil {
 			return err
 		}
 		out.UpdatedAt = ptime(upd)

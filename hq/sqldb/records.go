@@ -39,9 +39,18 @@ func ContentHash(r checkpoint.Record) string {
 
 // Ingest stores records that HQ has already validated and authorised, all in one transaction,
 // and returns one outcome per record in order: checkpoint.ResultStored, ResultDuplicate or
-// ResultConflict. Stored site_edit and staff_add records are applied to the sites and staff
-// tables (an older edit never overwrites a newer one), bumping the dataset versions.
+// ResultConflict. Stored site_edit records are applied to the sites table (an older edit never
+// overwrites a newer one), bumping the dataset version. A batch with staff_add records goes
+// through IngestWithStaff.
 func (d *DB) Ingest(ctx context.Context, recs []checkpoint.Record, now time.Time) ([]string, error) {
+	return d.IngestWithStaff(ctx, recs, nil, now)
+}
+
+// IngestWithStaff is Ingest for a batch that may hold staff_add records: accounts holds, by
+// record id, the account HQ made from each one (the kiosk's body carries the phone only sealed,
+// so HQ opens it and computes what it keeps). Each stored staff_add applies its account to the
+// staff table (never over a newer one); a staff_add without an account fails the batch.
+func (d *DB) IngestWithStaff(ctx context.Context, recs []checkpoint.Record, accounts map[string]StaffAccount, now time.Time) ([]string, error) {
 	out := make([]string, len(recs))
 	if len(recs) == 0 {
 		return out, nil
@@ -119,7 +128,7 @@ func (d *DB) Ingest(ctx context.Context, recs []checkpoint.Record, now time.Time
 					out[i] = checkpoint.ResultConflict
 				}
 			}
-			return d.applyStored(ctx, tx, recs, out)
+			return d.applyStored(ctx, tx, recs, accounts, out)
 		})
 		if !staged && uniqueViolation(err) {
 			staged = true
@@ -300,7 +309,7 @@ func (d *DB) contentHashes(ctx context.Context, tx *sql.Tx, ids []string) (map[s
 }
 
 // applyStored applies the stored site_edit and staff_add records, in batch order.
-func (d *DB) applyStored(ctx context.Context, tx *sql.Tx, recs []checkpoint.Record, out []string) error {
+func (d *DB) applyStored(ctx context.Context, tx *sql.Tx, recs []checkpoint.Record, accounts map[string]StaffAccount, out []string) error {
 	var sites, staff bool
 	for i, r := range recs {
 		if out[i] != checkpoint.ResultStored {
@@ -320,14 +329,14 @@ func (d *DB) applyStored(ctx context.Context, tx *sql.Tx, recs []checkpoint.Reco
 			}
 			sites = true
 		case checkpoint.KindStaffAdd:
-			var e checkpoint.StaffAdd
-			if err := json.Unmarshal(r.Body, &e); err != nil {
-				return fmt.Errorf("apply staff_add %s: %w", r.ID, err)
+			a, ok := accounts[r.ID]
+			if !ok {
+				return fmt.Errorf("apply staff_add %s: HQ made no account for it", r.ID)
 			}
-			if e.Staff.UpdatedAt.IsZero() {
-				e.Staff.UpdatedAt = r.CreatedAt
+			if a.UpdatedAt.IsZero() {
+				a.UpdatedAt = r.CreatedAt
 			}
-			if err := d.upsertStaff(ctx, tx, e.Staff, true); err != nil {
+			if err := d.upsertStaff(ctx, tx, a, true); err != nil {
 				return fmt.Errorf("apply staff_add %s: %w", r.ID, err)
 			}
 			staff = true

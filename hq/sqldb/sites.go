@@ -93,28 +93,49 @@ func (d *DB) Site(ctx context.Context, id string) (checkpoint.Site, error) {
 	return s[0], nil
 }
 
-const staffCols = `id, phone_hash, phone_masked, name_masked, role, site_id, password_hash, active, updated_at`
+// StaffAccount is a staff account as HQ holds it: the roster entry kiosks get (Staff) plus what
+// stays at HQ. PhoneHash is HQ's own keyed hash (HMAC) of the phone, the unique index that keeps
+// one account per phone number; PhoneMasked is for operators. Neither goes to a kiosk.
+type StaffAccount struct {
+	checkpoint.Staff
+	PhoneHash   string
+	PhoneMasked string
+}
 
-func (d *DB) upsertStaff(ctx context.Context, tx *sql.Tx, s checkpoint.Staff, onlyNewer bool) error {
-	q := `INSERT INTO staff (` + staffCols + `) VALUES (?,?,?,?,?,?,?,?,?)
+// ErrPhoneTaken is returned when another account already has the phone number.
+var ErrPhoneTaken = errors.New("sqldb: another staff account has this phone number")
+
+const staffCols = `id, phone_hash, phone_masked, phone_lookup, name_masked, role, site_id, password_hash, active, updated_at`
+
+func (d *DB) upsertStaff(ctx context.Context, tx *sql.Tx, a StaffAccount, onlyNewer bool) error {
+	var other string
+	err := tx.QueryRowContext(ctx, d.q(`SELECT id FROM staff WHERE phone_hash = ? AND id <> ?`), a.PhoneHash, a.ID).Scan(&other)
+	if err == nil {
+		return fmt.Errorf("staff %s: %w (%s)", a.ID, ErrPhoneTaken, other)
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("upsert staff: %w", err)
+	}
+	q := `INSERT INTO staff (` + staffCols + `) VALUES (?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT (id) DO UPDATE SET phone_hash = excluded.phone_hash, phone_masked = excluded.phone_masked,
-		name_masked = excluded.name_masked, role = excluded.role, site_id = excluded.site_id,
+		phone_lookup = excluded.phone_lookup, name_masked = excluded.name_masked, role = excluded.role, site_id = excluded.site_id,
 		password_hash = excluded.password_hash, active = excluded.active, updated_at = excluded.updated_at`
 	if onlyNewer {
 		q += ` WHERE staff.updated_at <= excluded.updated_at`
 	}
-	_, err := tx.ExecContext(ctx, d.q(q), s.ID, s.PhoneHash, s.PhoneMasked, s.NameMasked, string(s.Role),
-		s.SiteID, s.PasswordHash, b2i(s.Active), ftime(s.UpdatedAt))
+	_, err = tx.ExecContext(ctx, d.q(q), a.ID, a.PhoneHash, a.PhoneMasked, a.PhoneLookup, a.NameMasked, string(a.Role),
+		a.SiteID, a.PasswordHash, b2i(a.Active), ftime(a.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("upsert staff: %w", err)
 	}
 	return nil
 }
 
-// PutStaff creates or replaces a staff account and bumps the staff version.
-func (d *DB) PutStaff(ctx context.Context, s checkpoint.Staff) error {
+// PutStaff creates or replaces a staff account and bumps the staff version. It fails with
+// ErrPhoneTaken when another account has the same phone hash.
+func (d *DB) PutStaff(ctx context.Context, a StaffAccount) error {
 	return d.tx(ctx, "put staff", func(tx *sql.Tx) error {
-		if err := d.upsertStaff(ctx, tx, s, false); err != nil {
+		if err := d.upsertStaff(ctx, tx, a, false); err != nil {
 			return err
 		}
 		return d.bump(ctx, tx, checkpoint.DatasetStaff)
@@ -122,27 +143,35 @@ func (d *DB) PutStaff(ctx context.Context, s checkpoint.Staff) error {
 }
 
 // AllStaff returns every staff account, ordered by id.
-func (d *DB) AllStaff(ctx context.Context) ([]checkpoint.Staff, error) {
+func (d *DB) AllStaff(ctx context.Context) ([]StaffAccount, error) {
 	return d.staffWhere(ctx, "", nil)
 }
 
-// StaffByPhoneHash returns the accounts with the given phone hash.
-func (d *DB) StaffByPhoneHash(ctx context.Context, h string) ([]checkpoint.Staff, error) {
-	return d.staffWhere(ctx, ` WHERE phone_hash = ?`, []any{h})
+// StaffByPhoneHash returns the account with the given phone hash (HQ's HMAC of the phone);
+// ErrNotFound when there is none.
+func (d *DB) StaffByPhoneHash(ctx context.Context, h string) (StaffAccount, error) {
+	list, err := d.staffWhere(ctx, ` WHERE phone_hash = ?`, []any{h})
+	if err != nil {
+		return StaffAccount{}, err
+	}
+	if len(list) == 0 {
+		return StaffAccount{}, fmt.Errorf("sqldb: staff by phone: %w", ErrNotFound)
+	}
+	return list[0], nil
 }
 
-func (d *DB) staffWhere(ctx context.Context, where string, args []any) ([]checkpoint.Staff, error) {
+func (d *DB) staffWhere(ctx context.Context, where string, args []any) ([]StaffAccount, error) {
 	rows, err := d.db.QueryContext(ctx, d.q(`SELECT `+staffCols+` FROM staff`+where+` ORDER BY id`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqldb: staff: %w", err)
 	}
 	defer rows.Close()
-	var out []checkpoint.Staff
+	var out []StaffAccount
 	for rows.Next() {
-		var s checkpoint.Staff
+		var s StaffAccount
 		var role, upd string
 		var active int
-		if err := rows.Scan(&s.ID, &s.PhoneHash, &s.PhoneMasked, &s.NameMasked, &role, &s.SiteID,
+		if err := rows.Scan(&s.ID, &s.PhoneHash, &s.PhoneMasked, &s.PhoneLookup, &s.NameMasked, &role, &s.SiteID,
 			&s.PasswordHash, &active, &upd); err != nil {
 			return nil, fmt.Errorf("sqldb: staff: %w", err)
 		}

@@ -153,7 +153,7 @@ func TestMITMSwapsIssuingKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	evil, _ := evilKey.Issuer()
-	evilCode, _, err := evil.Issue(checkpoint.Claims{Name: "假人", IDMasked: "220221********0000", Household: "220221",
+	evilCode, _, err := evil.Issue(checkpoint.Claims{HolderID: checkpoint.NewHolderID(), Name: "假人", IDMasked: "220221********0000", Household: "220221",
 		Status: checkpoint.StatusGreen, Kind: checkpoint.KindPrinted, ExpiresAt: time.Now().Add(24 * time.Hour)}, time.Now())
 	if err != nil {
 		t.Fatal(err)
