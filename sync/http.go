@@ -28,6 +28,8 @@ var (
 	ErrStore = errors.New("local store")
 	// ErrDataset means the store refused a configuration dataset HQ sent.
 	ErrDataset = errors.New("dataset refused")
+	// ErrBusy means another process held the data directory's sync lock for the whole wait.
+	ErrBusy = errors.New("another sync is running")
 )
 
 // HTTPError is an answer from HQ with a status other than 200.

@@ -69,6 +69,7 @@ var (
 	MsgStore       = Message{"store", "本机数据库出错", "local database error"}
 	MsgDataset     = Message{"dataset", "总部下发的配置无法使用，请联系管理员", "configuration from HQ could not be applied; contact the administrator"}
 	MsgCanceled    = Message{"canceled", "同步已取消", "sync canceled"}
+	MsgLocked      = Message{"locked", "本机另一个同步正在进行，请稍后再试", "another sync is running on this kiosk; try again shortly"}
 	MsgUnknown     = Message{"unknown", "同步失败", "sync failed"}
 )
 
@@ -83,6 +84,8 @@ func Explain(err error) Message {
 		return Message{}
 	case errors.Is(err, ErrNotEnrolled):
 		return MsgNotEnrolled
+	case errors.Is(err, ErrBusy):
+		return MsgLocked
 	case errors.As(err, &ee):
 		return MsgEnrollCode
 	case errors.Is(err, ErrStore):
