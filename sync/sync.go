@@ -99,10 +99,10 @@ type Client struct {
 	mu        gosync.Mutex
 	lastPurge time.Time // when retention last ran; guarded by pass
 	status    Status
-	loaded  bool          // status holds the sync state saved by an earlier run
-	stopped chan struct{} // closed by Shutdown; Run returns when it is closed
-	stop    gosync.Once
-	running gosync.WaitGroup
+	loaded    bool          // status holds the sync state saved by an earlier run
+	stopped   chan struct{} // closed by Shutdown; Run returns when it is closed
+	stop      gosync.Once
+	running   gosync.WaitGroup
 }
 
 // New returns a Client for the store st.

@@ -20,13 +20,13 @@ func init() {
 
 // simulateOutput is the JSON contract of "kiosk simulate".
 type simulateOutput struct {
-	Saved    int    `json:"saved"`
-	Enrolled bool   `json:"enrolled"` // false: the records carry a made-up device and site, and no HQ will take them
-	StaffID  string `json:"staff_id"`
-	MS    int64   `json:"ms"`     // wall time for all checks
-	P50MS float64 `json:"p50_ms"` // one SaveCheck, median
-	P99MS float64 `json:"p99_ms"`
-	DB    string  `json:"db"`
+	Saved    int     `json:"saved"`
+	Enrolled bool    `json:"enrolled"` // false: the records carry a made-up device and site, and no HQ will take them
+	StaffID  string  `json:"staff_id"`
+	MS       int64   `json:"ms"`     // wall time for all checks
+	P50MS    float64 `json:"p50_ms"` // one SaveCheck, median
+	P99MS    float64 `json:"p99_ms"`
+	DB       string  `json:"db"`
 }
 
 // runSimulate saves --checks synthetic checks with store.SaveCheck, the path the kiosk window
