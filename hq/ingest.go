@@ -302,10 +302,16 @@ func (s *Server) handleBatches(w http.ResponseWriter, r *http.Request, dev sqldb
 	for j, st := range outs {
 		i := idx[j]
 		results[i] = checkpoint.RecordResult{ID: req.Records[i].ID, Status: st}
-		if st == checkpoint.ResultConflict {
+		switch st {
+		case checkpoint.ResultConflict:
 			conflicts++
 			results[i].Error = "conflict"
 			results[i].Message = "总部已有同一编号但内容不同的记录 / HQ holds a different record under this id"
+		case checkpoint.ResultRejected:
+			rejected++
+			results[i].Error = "store_refused"
+			results[i].Message = "总部数据库无法保存该记录的内容 / HQ's database cannot store this record's content"
+			s.log.Warn("hq: record refused by the database", slog.String("device", dev.ID), slog.String("record", req.Records[i].ID))
 		}
 	}
 	s.metrics.add(cntRecordRejected, rejected)

@@ -7,14 +7,12 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	checkpoint "github.com/yongji-county/checkpoint"
 )
@@ -37,11 +35,35 @@ func ContentHash(r checkpoint.Record) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// Ingest stores records that HQ has already validated and authorised, all in one transaction,
-// and returns one outcome per record in order: checkpoint.ResultStored, ResultDuplicate or
-// ResultConflict. Stored site_edit and staff_add records are applied to the sites and staff
-// tables (an older edit never overwrites a newer one), bumping the dataset versions.
+// Ingest stores records that HQ has already validated and authorised and returns one outcome
+// per record in order: checkpoint.ResultStored, ResultDuplicate or ResultConflict, or
+// ResultRejected for a record the database itself refuses (recordSpecific: a value no column
+// can hold). Such a record never fails its batch: the batch is split in halves, each stored in
+// its own transaction, until the records at fault stand alone. Stored site_edit and staff_add
+// records are applied to the sites and staff tables (an older edit never overwrites a newer
+// one), bumping the dataset versions.
 func (d *DB) Ingest(ctx context.Context, recs []checkpoint.Record, now time.Time) ([]string, error) {
+	out, err := d.ingest(ctx, recs, now)
+	if err == nil || !recordSpecific(err) {
+		return out, err
+	}
+	if len(recs) == 1 {
+		return []string{checkpoint.ResultRejected}, nil
+	}
+	h := len(recs) / 2
+	first, err := d.Ingest(ctx, recs[:h], now)
+	if err != nil {
+		return nil, err
+	}
+	rest, err := d.Ingest(ctx, recs[h:], now)
+	if err != nil {
+		return nil, err
+	}
+	return append(first, rest...), nil
+}
+
+// ingest stores one batch in one transaction.
+func (d *DB) ingest(ctx context.Context, recs []checkpoint.Record, now time.Time) ([]string, error) {
 	out := make([]string, len(recs))
 	if len(recs) == 0 {
 		return out, nil
@@ -70,7 +92,9 @@ func (d *DB) Ingest(ctx context.Context, recs []checkpoint.Record, now time.Time
 	b := &ingestBatch{recs: recs, hashes: hashes, ordered: ordered, recv: ftime(now)}
 	// On PostgreSQL the batch is first tried with a plain COPY into records; if another
 	// transaction inserted one of its ids in the meantime, the COPY fails on the unique index and
-	// the batch runs again through the staging table, which skips such ids.
+	// the batch runs again as multi-row INSERT … ON CONFLICT (id) DO NOTHING RETURNING id, which
+	// skips such ids. That fallback needs no temporary table, so it works unchanged on Citus
+	// (distributed tables) and on engines that have none.
 	staged := d.forceStaged
 	for {
 		err := d.txConn(ctx, "ingest", d.pg, func(conn *sql.Conn, tx *sql.Tx) error {
@@ -85,8 +109,6 @@ func (d *DB) Ingest(ctx context.Context, recs []checkpoint.Record, now time.Time
 			switch {
 			case d.pg && !staged:
 				inserted, held, err = d.copyRecords(ctx, conn, tx, b)
-			case d.pg:
-				inserted, err = d.stageRecords(ctx, conn, tx, b)
 			default:
 				inserted = make(map[string]bool, len(ordered))
 				for start := 0; start < len(ordered) && err == nil; start += insertChunk {
@@ -148,7 +170,7 @@ func (b *ingestBatch) row(i int) []any {
 }
 
 // insertRecords inserts recs[i] for i in part with one multi-row INSERT, skipping ids already
-// held, and marks the ids it inserted (SQLite).
+// held, and marks the ids it inserted (SQLite, and PostgreSQL's fallback from COPY).
 func (d *DB) insertRecords(ctx context.Context, tx *sql.Tx, b *ingestBatch, part []int, inserted map[string]bool) error {
 	args := make([]any, 0, len(part)*9)
 	for _, i := range part {
@@ -212,40 +234,6 @@ func (d *DB) copyRecords(ctx context.Context, conn *sql.Conn, tx *sql.Tx, b *ing
 	return inserted, held, nil
 }
 
-// stageTable holds a batch on its way into records; it lives as long as the connection and is
-// emptied at every commit.
-const stageTable = `CREATE TEMP TABLE IF NOT EXISTS ingest_stage (id TEXT, kind TEXT, device_id TEXT, site_id TEXT,
-	staff_id TEXT, created_at TEXT, body BYTEA, content_hash TEXT, received_at TEXT) ON COMMIT DELETE ROWS`
-
-// stageRecords (PostgreSQL) COPYs the batch into the staging table, then moves it into records
-// in id order with ON CONFLICT (id) DO NOTHING, and reports the ids it inserted.
-func (d *DB) stageRecords(ctx context.Context, conn *sql.Conn, tx *sql.Tx, b *ingestBatch) (map[string]bool, error) {
-	if _, err := tx.ExecContext(ctx, stageTable); err != nil {
-		return nil, fmt.Errorf("stage: %w", err)
-	}
-	if err := copyRows(ctx, conn, "ingest_stage", recordCols, len(b.ordered), func(j int) []any { return b.row(b.ordered[j]) }); err != nil {
-		return nil, err
-	}
-	rows, err := tx.QueryContext(ctx, `INSERT INTO records (`+strings.Join(recordCols, ", ")+`)
-SELECT `+strings.Join(recordCols, ", ")+` FROM ingest_stage ORDER BY id ON CONFLICT (id) DO NOTHING RETURNING id`)
-	if err != nil {
-		return nil, fmt.Errorf("insert: %w", err)
-	}
-	defer rows.Close()
-	inserted := make(map[string]bool, len(b.ordered))
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("insert: %w", err)
-		}
-		inserted[id] = true
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("insert: %w", err)
-	}
-	return inserted, nil
-}
-
 // copyRows COPYs n rows into table over conn, inside the transaction open on it.
 func copyRows(ctx context.Context, conn *sql.Conn, table string, cols []string, n int, row func(j int) []any) error {
 	err := conn.Raw(func(dc any) error {
@@ -260,12 +248,6 @@ func copyRows(ctx context.Context, conn *sql.Conn, table string, cols []string, 
 		return fmt.Errorf("copy into %s: %w", table, err)
 	}
 	return nil
-}
-
-// uniqueViolation reports PostgreSQL's unique_violation (23505).
-func uniqueViolation(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "23505"
 }
 
 func scanHashes(rows *sql.Rows, held map[string]string) error {
