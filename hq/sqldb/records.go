@@ -17,7 +17,7 @@ import (
 	checkpoint "github.com/yongji-county/checkpoint"
 )
 
-// insertChunk bounds the rows of one multi-row INSERT (9 parameters a row stays well inside
+// insertChunk bounds the rows of one multi-row INSERT (10 parameters a row stays well inside
 // both SQLite's and PostgreSQL's parameter limits).
 const insertChunk = 500
 
@@ -43,7 +43,23 @@ func ContentHash(r checkpoint.Record) string {
 // records are applied to the sites and staff tables (an older edit never overwrites a newer
 // one), bumping the dataset versions.
 func (d *DB) Ingest(ctx context.Context, recs []checkpoint.Record, now time.Time) ([]string, error) {
-	out, err := d.ingest(ctx, recs, now)
+	return d.IngestHeld(ctx, recs, nil, now)
+}
+
+// IngestHeld is Ingest for a batch some of whose records HQ keeps without accepting them: hold[i]
+// (nil: none) is record i's reason, e.g. "staff_not_allowed". A held record is stored like any
+// other, so that its kiosk may drop it and a resend is a duplicate, but it is not applied (a held
+// site edit changes no site) and it is listed for an operator (Held); its outcome is
+// checkpoint.ResultHeld. A record HQ already holds is a duplicate or a conflict whatever hold says:
+// the duplicate check comes before any judgement.
+func (d *DB) IngestHeld(ctx context.Context, recs []checkpoint.Record, hold []string, now time.Time) ([]string, error) {
+	if hold == nil {
+		hold = make([]string, len(recs))
+	}
+	if len(hold) != len(recs) {
+		return nil, fmt.Errorf("sqldb: ingest: %d hold reasons for %d records", len(hold), len(recs))
+	}
+	out, err := d.ingest(ctx, recs, hold, now)
 	if err == nil || !recordSpecific(err) {
 		return out, err
 	}
@@ -51,11 +67,11 @@ func (d *DB) Ingest(ctx context.Context, recs []checkpoint.Record, now time.Time
 		return []string{checkpoint.ResultRejected}, nil
 	}
 	h := len(recs) / 2
-	first, err := d.Ingest(ctx, recs[:h], now)
+	first, err := d.IngestHeld(ctx, recs[:h], hold[:h], now)
 	if err != nil {
 		return nil, err
 	}
-	rest, err := d.Ingest(ctx, recs[h:], now)
+	rest, err := d.IngestHeld(ctx, recs[h:], hold[h:], now)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +79,7 @@ func (d *DB) Ingest(ctx context.Context, recs []checkpoint.Record, now time.Time
 }
 
 // ingest stores one batch in one transaction.
-func (d *DB) ingest(ctx context.Context, recs []checkpoint.Record, now time.Time) ([]string, error) {
+func (d *DB) ingest(ctx context.Context, recs []checkpoint.Record, hold []string, now time.Time) ([]string, error) {
 	out := make([]string, len(recs))
 	if len(recs) == 0 {
 		return out, nil
@@ -89,7 +105,7 @@ func (d *DB) ingest(ctx context.Context, recs []checkpoint.Record, now time.Time
 	// PostgreSQL's unique index.
 	ordered := slices.Clone(uniq)
 	slices.SortFunc(ordered, func(a, b int) int { return strings.Compare(recs[a].ID, recs[b].ID) })
-	b := &ingestBatch{recs: recs, hashes: hashes, ordered: ordered, recv: ftime(now)}
+	b := &ingestBatch{recs: recs, hold: hold, hashes: hashes, ordered: ordered, recv: ftime(now)}
 	// On PostgreSQL the batch is first tried with a plain COPY into records; if another
 	// transaction inserted one of its ids in the meantime, the COPY fails on the unique index and
 	// the batch runs again as multi-row INSERT … ON CONFLICT (id) DO NOTHING RETURNING id, which
@@ -120,9 +136,12 @@ func (d *DB) ingest(ctx context.Context, recs []checkpoint.Record, now time.Time
 			}
 			var existing []string
 			for _, i := range uniq {
-				if inserted[recs[i].ID] {
+				switch {
+				case inserted[recs[i].ID] && hold[i] != "":
+					out[i] = checkpoint.ResultHeld
+				case inserted[recs[i].ID]:
 					out[i] = checkpoint.ResultStored
-				} else {
+				default:
 					existing = append(existing, recs[i].ID)
 				}
 			}
@@ -158,26 +177,27 @@ func (d *DB) ingest(ctx context.Context, recs []checkpoint.Record, now time.Time
 // the first occurrence of each id in id order, and the time received.
 type ingestBatch struct {
 	recs    []checkpoint.Record
+	hold    []string
 	hashes  []string
 	ordered []int
 	recv    string
 }
 
-// row is record i as a row of records (received_at last).
+// row is record i as a row of records, in recordCols order.
 func (b *ingestBatch) row(i int) []any {
 	r := b.recs[i]
-	return []any{r.ID, string(r.Kind), r.DeviceID, r.SiteID, r.StaffID, ftime(r.CreatedAt), []byte(r.Body), b.hashes[i], b.recv}
+	return []any{r.ID, string(r.Kind), r.DeviceID, r.SiteID, r.StaffID, ftime(r.CreatedAt), []byte(r.Body), b.hashes[i], b.recv, b.hold[i]}
 }
 
 // insertRecords inserts recs[i] for i in part with one multi-row INSERT, skipping ids already
 // held, and marks the ids it inserted (SQLite, and PostgreSQL's fallback from COPY).
 func (d *DB) insertRecords(ctx context.Context, tx *sql.Tx, b *ingestBatch, part []int, inserted map[string]bool) error {
-	args := make([]any, 0, len(part)*9)
+	args := make([]any, 0, len(part)*len(recordCols))
 	for _, i := range part {
 		args = append(args, b.row(i)...)
 	}
-	q := `INSERT INTO records (id, kind, device_id, site_id, staff_id, created_at, body, content_hash, received_at) VALUES ` +
-		d.placeholders(len(part), 9, 0) + ` ON CONFLICT (id) DO NOTHING RETURNING id`
+	q := `INSERT INTO records (` + strings.Join(recordCols, ", ") + `) VALUES ` +
+		d.placeholders(len(part), len(recordCols), 0) + ` ON CONFLICT (id) DO NOTHING RETURNING id`
 	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("insert: %w", err)
@@ -197,7 +217,7 @@ func (d *DB) insertRecords(ctx context.Context, tx *sql.Tx, b *ingestBatch, part
 }
 
 // recordCols are the columns of records, in the order of ingestBatch.row.
-var recordCols = []string{"id", "kind", "device_id", "site_id", "staff_id", "created_at", "body", "content_hash", "received_at"}
+var recordCols = []string{"id", "kind", "device_id", "site_id", "staff_id", "created_at", "body", "content_hash", "received_at", "held"}
 
 // copyRecords (PostgreSQL) looks up which of the batch's ids are already stored, with their
 // content hashes, and COPYs the others straight into records — far cheaper for the server than
@@ -407,4 +427,53 @@ func (d *DB) Counters(ctx context.Context) (map[string]int64, error) {
 		return nil, fmt.Errorf("sqldb: counters: %w", err)
 	}
 	return m, nil
+}
+
+// HeldRecord is a record HQ stores without having accepted it, for an operator.
+type HeldRecord struct {
+	ID         string                `json:"id"`
+	Kind       checkpoint.RecordKind `json:"kind"`
+	DeviceID   string                `json:"device_id"`
+	SiteID     string                `json:"site_id"`
+	StaffID    string                `json:"staff_id"`
+	CreatedAt  time.Time             `json:"created_at"`
+	ReceivedAt time.Time             `json:"received_at"`
+	Reason     string                `json:"reason"`
+}
+
+// Held lists held records, oldest received first, at most limit (≤ 0: 1000) after the id after
+// (empty: from the start), for paging.
+func (d *DB) Held(ctx context.Context, after string, limit int) ([]HeldRecord, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	rows, err := d.db.QueryContext(ctx, d.q(`SELECT id, kind, device_id, site_id, staff_id, created_at, received_at, held
+		FROM records WHERE held <> '' AND id > ? ORDER BY id LIMIT ?`), after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: held: %w", err)
+	}
+	defer rows.Close()
+	out := []HeldRecord{}
+	for rows.Next() {
+		var h HeldRecord
+		var kind, created, recv string
+		if err := rows.Scan(&h.ID, &kind, &h.DeviceID, &h.SiteID, &h.StaffID, &created, &recv, &h.Reason); err != nil {
+			return nil, fmt.Errorf("sqldb: held: %w", err)
+		}
+		h.Kind, h.CreatedAt, h.ReceivedAt = checkpoint.RecordKind(kind), ptime(created), ptime(recv)
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqldb: held: %w", err)
+	}
+	return out, nil
+}
+
+// CountHeld returns how many records HQ holds without having accepted them.
+func (d *DB) CountHeld(ctx context.Context) (int64, error) {
+	var n int64
+	if err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM records WHERE held <> ''`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqldb: count held: %w", err)
+	}
+	return n, nil
 }
