@@ -69,6 +69,8 @@ func (r Record) Validate() error {
 		return fmt.Errorf("%w: site_id missing or too long", ErrInvalidRecord)
 	case len(r.StaffID) > MaxIDLen:
 		return fmt.Errorf("%w: staff_id too long", ErrInvalidRecord)
+	case !CleanText(r.ID, false) || !CleanText(r.DeviceID, false) || !CleanText(r.SiteID, false) || !CleanText(r.StaffID, false):
+		return fmt.Errorf("%w: ids must not contain control characters", ErrInvalidRecord)
 	case r.CreatedAt.IsZero():
 		return fmt.Errorf("%w: created_at missing", ErrInvalidRecord)
 	case len(r.Body) == 0 || len(r.Body) > MaxRecordBodyBytes:

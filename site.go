@@ -46,6 +46,15 @@ func (s Site) Validate() error {
 			return fmt.Errorf("%w: %s longer than %d characters", ErrInvalidSite, f.name, f.max)
 		}
 	}
+	for _, f := range []struct {
+		name, v   string
+		multiline bool
+	}{{"id", s.ID, false}, {"parent_id", s.ParentID, false}, {"name", s.Name, false}, {"address", s.Address, false},
+		{"contact", s.Contact, false}, {"phone", s.Phone, false}, {"division", s.Division, false}, {"remarks", s.Remarks, true}} {
+		if !CleanText(f.v, f.multiline) {
+			return fmt.Errorf("%w: %s contains control characters or invalid text", ErrInvalidSite, f.name)
+		}
+	}
 	if s.ID == s.ParentID {
 		return fmt.Errorf("%w: a site cannot be its own parent", ErrInvalidSite)
 	}

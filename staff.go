@@ -48,5 +48,10 @@ func (s Staff) Validate() error {
 	case s.PasswordHash == "" || len(s.PasswordHash) > 256:
 		return fmt.Errorf("%w: password_hash", ErrInvalidStaff)
 	}
+	for _, v := range []string{s.ID, s.SiteID, s.PhoneLookup, s.PasswordHash, s.NameMasked} {
+		if !CleanText(v, false) {
+			return fmt.Errorf("%w: control characters or invalid text", ErrInvalidStaff)
+		}
+	}
 	return nil
 }

@@ -26,11 +26,13 @@ const (
 	ResultStored    = "stored"    // new; HQ now holds it
 	ResultDuplicate = "duplicate" // HQ already held exactly this record; acknowledged again
 	ResultConflict  = "conflict"  // HQ holds a different record under the same id
-	ResultRejected  = "rejected"  // invalid, or not allowed for this device/staff/site
+	ResultRejected  = "rejected"  // malformed: HQ cannot store it at all
+	ResultHeld      = "held"      // stored at HQ but not accepted (e.g. staff not on the roster): an operator decides
 )
 
-// RecordResult is HQ's answer for one record. Stored and duplicate mean "done, drop it from
-// the outbox"; conflict and rejected mean "quarantine it, show the supervisor, go on".
+// RecordResult is HQ's answer for one record. Stored, duplicate and held mean "done, drop it from
+// the outbox" (HQ has a copy; a held one waits for an operator at HQ, with its reason); conflict
+// and rejected mean "quarantine it, show the supervisor, go on".
 type RecordResult struct {
 	ID      string `json:"id"`
 	Status  string `json:"status"`
@@ -39,7 +41,9 @@ type RecordResult struct {
 }
 
 // Done reports whether the kiosk may drop the record from its outbox.
-func (r RecordResult) Done() bool { return r.Status == ResultStored || r.Status == ResultDuplicate }
+func (r RecordResult) Done() bool {
+	return r.Status == ResultStored || r.Status == ResultDuplicate || r.Status == ResultHeld
+}
 
 // PushResponse answers a PushRequest, one result per record in request order.
 type PushResponse struct {

@@ -53,6 +53,7 @@ func (s *Server) buildRoutes() http.Handler {
 	s.route(mux, "POST /api/v1/admin/staff", s.admin(s.handleCreateStaff))
 	s.route(mux, "POST /api/v1/admin/enroll-codes", s.admin(s.handleEnrollCode))
 	s.route(mux, "GET /api/v1/admin/devices", s.admin(s.handleListDevices))
+	s.route(mux, "GET /api/v1/admin/held", s.admin(s.handleListHeld))
 	s.route(mux, "POST /api/v1/admin/devices/{id}/revoke", s.admin(s.handleRevokeDevice))
 	s.route(mux, "GET /api/v1/admin/keys", s.admin(s.handleListKeys))
 	s.route(mux, "POST /api/v1/admin/keys", s.admin(s.handleNewKey))

@@ -138,6 +138,17 @@ func (r *rejection) result(id string) checkpoint.RecordResult {
 
 func reject(code, msg string) *rejection { return &rejection{code, msg} }
 
+// malformed reports a rejection for the record's shape rather than for who sent it: HQ cannot
+// store such a record, so it goes back to the kiosk's quarantine. Every other rejection holds the
+// record at HQ for an operator.
+func (r *rejection) malformed() bool {
+	switch r.code {
+	case "invalid_record", "invalid_body", "invalid_site", "invalid_staff":
+		return true
+	}
+	return false
+}
+
 // wellFormed stands in for a body that is already known to be well-formed JSON.
 var wellFormed = json.RawMessage("0")
 
@@ -287,19 +298,30 @@ func (s *Server) handleBatches(w http.ResponseWriter, r *http.Request, dev sqldb
 	view := &batchView{sn: sn, parent: map[string]string{}, staff: map[string]checkpoint.Staff{}}
 	results := make([]checkpoint.RecordResult, len(req.Records))
 	accepted := make([]checkpoint.Record, 0, len(req.Records))
+	hold := make([]string, 0, len(req.Records))
+	holdMsg := map[string]string{}
 	idx := make([]int, 0, len(req.Records))
-	var rejected int64
+	var rejected, held int64
 	adds := s.newStaffAdds()
 	for i, rec := range req.Records {
+		// A record is judged only to decide accepted or held: either way HQ keeps it, and one it
+		// already holds is a duplicate whatever the roster says now (IngestHeld). Only a record HQ
+		// cannot store at all goes back to the kiosk's quarantine.
+		reason := ""
 		if rj := authorize(dev, view, rec, func(r checkpoint.Record, e checkpoint.StaffAdd) *rejection { return adds.add(ctx, r, e) }); rj != nil {
-			results[i] = rj.result(rec.ID)
-			rejected++
-			continue
+			if rj.malformed() {
+				results[i] = rj.result(rec.ID)
+				rejected++
+				continue
+			}
+			reason = rj.code
+			holdMsg[rec.ID] = rj.msg
 		}
 		accepted = append(accepted, rec)
+		hold = append(hold, reason)
 		idx = append(idx, i)
 	}
-	outs, err := s.db.IngestWithStaff(ctx, accepted, adds.accounts, s.now())
+	outs, err := s.db.IngestHeld(ctx, accepted, hold, adds.accounts, s.now())
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -308,17 +330,28 @@ func (s *Server) handleBatches(w http.ResponseWriter, r *http.Request, dev sqldb
 	for j, st := range outs {
 		i := idx[j]
 		results[i] = checkpoint.RecordResult{ID: req.Records[i].ID, Status: st}
-		if st == checkpoint.ResultConflict {
+		switch st {
+		case checkpoint.ResultHeld:
+			held++
+			results[i].Error = hold[j]
+			results[i].Message = holdMsg[req.Records[i].ID]
+		case checkpoint.ResultConflict:
 			conflicts++
 			results[i].Error = "conflict"
 			results[i].Message = "总部已有同一编号但内容不同的记录 / HQ holds a different record under this id"
+		case checkpoint.ResultRejected:
+			rejected++
+			results[i].Error = "store_refused"
+			results[i].Message = "总部数据库无法保存该记录的内容 / HQ's database cannot store this record's content"
+			s.log.Warn("hq: record refused by the database", slog.String("device", dev.ID), slog.String("record", req.Records[i].ID))
 		}
 	}
+	s.metrics.add(cntRecordHeld, held)
 	s.metrics.add(cntRecordRejected, rejected)
 	s.metrics.add(cntConflict, conflicts)
-	if rejected > 0 || conflicts > 0 {
-		s.log.Info("hq: batch had refused records", slog.String("device", dev.ID),
-			slog.Int("records", len(req.Records)), slog.Int64("rejected", rejected), slog.Int64("conflicts", conflicts))
+	if rejected > 0 || conflicts > 0 || held > 0 {
+		s.log.Info("hq: batch had refused or held records", slog.String("device", dev.ID),
+			slog.Int("records", len(req.Records)), slog.Int64("rejected", rejected), slog.Int64("held", held), slog.Int64("conflicts", conflicts))
 	}
 	writeJSON(w, http.StatusOK, checkpoint.PushResponse{Results: results})
 }

@@ -129,15 +129,35 @@ func TestPushRejections(t *testing.T) {
 		if code != 200 || len(resp.Results) != len(cases) {
 			t.Fatalf("push: %d, %d results", code, len(resp.Results))
 		}
+		// Records HQ may not accept from this device are held at HQ (stored, acknowledged, listed
+		// for an operator); only malformed ones go back to the kiosk's quarantine.
+		var held, rejected int64
 		for i, c := range cases {
 			got := resp.Results[i]
-			if got.Status != checkpoint.ResultRejected || got.Error != c.want || got.Message == "" {
-				t.Errorf("%s: result %+v; want rejected %s with a message", c.name, got, c.want)
+			want := checkpoint.ResultHeld
+			if strings.HasPrefix(c.want, "invalid_") {
+				want = checkpoint.ResultRejected
+			}
+			if got.Status != want || got.Error != c.want || got.Message == "" || got.Done() != (want == checkpoint.ResultHeld) {
+				t.Errorf("%s: result %+v; want %s %s with a message", c.name, got, want, c.want)
+			}
+			if want == checkpoint.ResultHeld {
+				held++
+			} else {
+				rejected++
 			}
 		}
 		st := e.stats()
-		if st.Checks != 0 || st.Rejected != int64(len(cases)) {
-			t.Fatalf("stats = %+v; want nothing stored and %d rejected", st, len(cases))
+		if st.Checks != held || st.Held != held || st.Rejected != rejected {
+			t.Fatalf("stats = %+v; want %d held (and counted) and %d rejected", st, held, rejected)
+		}
+		list, err := e.srv.db.Held(context.Background(), "", 0)
+		if err != nil || int64(len(list)) != held {
+			t.Fatalf("Held = %d records, %v; want %d", len(list), err, held)
+		}
+		// Sent again, a held record is a duplicate: the kiosk is done with it.
+		if _, again := e.push(e.devA, cases[0].r); statusesOf(again) != checkpoint.ResultDuplicate {
+			t.Errorf("held record sent again: %s; want duplicate", statusesOf(again))
 		}
 	})
 }
@@ -313,9 +333,9 @@ func TestSiteEditAndStaffAdd(t *testing.T) {
 			e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "s11", Role: checkpoint.RoleSupervisor, SiteID: "a"}), // role
 			e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "s12", Role: checkpoint.RoleScanner, SiteID: "a", PasswordHash: "plaintext"}),
 		}
-		want := "stored,stored,stored,rejected(site_edit_not_allowed),rejected(site_edit_not_allowed),rejected(site_edit_not_allowed)," +
-			"stored,rejected(not_supervisor),rejected(invalid_site),rejected(not_supervisor),rejected(staff_add_not_allowed)," +
-			"rejected(staff_add_not_allowed),rejected(role_not_allowed),rejected(invalid_staff)"
+		want := "stored,stored,stored,held(site_edit_not_allowed),held(site_edit_not_allowed),held(site_edit_not_allowed)," +
+			"stored,held(not_supervisor),rejected(invalid_site),held(not_supervisor),held(staff_add_not_allowed)," +
+			"held(staff_add_not_allowed),held(role_not_allowed),rejected(invalid_staff)"
 		_, resp := e.push(e.devA, recs...)
 		if got := statusesOf(resp); got != want {
 			t.Fatalf("results:\n got %s\nwant %s", got, want)
@@ -395,15 +415,15 @@ func TestStaffAddPhones(t *testing.T) {
 		a.Sealed = b.Sealed // n1's box, moved into n3's record
 		swapped.Body, _ = json.Marshal(a)
 		_, resp := e.push(e.devA, ok, twin, swapped)
-		if got, want := statusesOf(resp), "stored,rejected(phone_taken),rejected(invalid_staff)"; got != want {
+		if got, want := statusesOf(resp), "stored,held(phone_taken),rejected(invalid_staff)"; got != want {
 			t.Fatalf("results:\n got %s\nwant %s", got, want)
 		}
 		if !strings.HasPrefix(resp.Results[1].Message, "该手机号已有工作人员账号") {
 			t.Errorf("phone_taken message = %q; want Chinese first", resp.Results[1].Message)
 		}
 		later := e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "n4", Role: checkpoint.RoleScanner, SiteID: "a"}, "13912340001")
-		if _, resp := e.push(e.devA, later); statusesOf(resp) != "rejected(phone_taken)" {
-			t.Errorf("a later batch with the same phone: %s; want rejected(phone_taken)", statusesOf(resp))
+		if _, resp := e.push(e.devA, later); statusesOf(resp) != "held(phone_taken)" {
+			t.Errorf("a later batch with the same phone: %s; want held(phone_taken)", statusesOf(resp))
 		}
 		all, _ := e.srv.db.AllStaff(context.Background())
 		salt, _ := e.srv.staffSalt(context.Background())

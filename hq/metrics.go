@@ -22,6 +22,7 @@ const (
 	cntBadRequest     = "req_bad_request"
 	cntRecordRejected = "records_rejected"
 	cntConflict       = "records_conflict"
+	cntRecordHeld     = "records_held"
 )
 
 // metrics counts in memory; the server flushes the counts to the database every few seconds
@@ -71,6 +72,7 @@ type Stats struct {
 	StaffEvents      int64            `json:"staff_events"`
 	Rejected         int64            `json:"rejected"`          // records rejected
 	Conflicts        int64            `json:"conflicts"`         // records refused as conflicts
+	Held             int64            `json:"held"`              // records stored but not accepted, waiting for an operator (counted in the kinds above too)
 	RejectedRequests int64            `json:"rejected_requests"` // whole requests refused (auth, size, syntax, rate)
 	Counters         map[string]int64 `json:"counters"`
 }
@@ -85,6 +87,10 @@ func ReadStats(ctx context.Context, db *sqldb.DB) (Stats, error) {
 	if err != nil {
 		return Stats{}, fmt.Errorf("hq: stats: %w", err)
 	}
+	held, err := db.CountHeld(ctx)
+	if err != nil {
+		return Stats{}, fmt.Errorf("hq: stats: %w", err)
+	}
 	st := Stats{
 		Checks:        counts[checkpoint.KindCheck],
 		Registrations: counts[checkpoint.KindRegistration],
@@ -93,6 +99,7 @@ func ReadStats(ctx context.Context, db *sqldb.DB) (Stats, error) {
 		StaffEvents:   counts[checkpoint.KindStaffEvent],
 		Rejected:      cs[cntRecordRejected],
 		Conflicts:     cs[cntConflict],
+		Held:          held,
 		Counters:      cs,
 	}
 	for k, v := range cs {

@@ -166,8 +166,11 @@ func upsertSite(ctx context.Context, tx *sql.Tx, s checkpoint.Site, recordID str
 	if err != nil {
 		return err
 	}
+	// A row from HQ (no record id) never replaces a local edit HQ has not acknowledged yet: the
+	// supervisor's edit stays until HQ answers for it, and the next dataset then carries the result.
 	_, err = tx.ExecContext(ctx, `INSERT INTO sites (id, parent_id, data, record_id) VALUES (?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET parent_id = excluded.parent_id, data = excluded.data, record_id = excluded.record_id`,
+		ON CONFLICT (id) DO UPDATE SET parent_id = excluded.parent_id, data = excluded.data, record_id = excluded.record_id
+		WHERE excluded.record_id IS NOT NULL OR sites.record_id IS NULL`,
 		s.ID, s.ParentID, b, nullString(recordID))
 	if err != nil {
 		return fmt.Errorf("sites: %w", err)

@@ -153,6 +153,9 @@ type QuarantinedRecord struct {
 	QuarantinedAt time.Time
 	Error         string
 	Message       string
+	// Record is the envelope as saved, byte for byte what HQ was sent: what an export carries so
+	// that the kiosk is never the only copy.
+	Record checkpoint.Record
 }
 
 // LogValue implements slog.LogValuer. The record holds no personal data, but its Message comes
@@ -183,6 +186,7 @@ func (db *DB) Quarantined(ctx context.Context) ([]QuarantinedRecord, error) {
 		}
 		q.ID, q.Kind, q.SiteID, q.StaffID, q.CreatedAt = r.ID, r.Kind, r.SiteID, r.StaffID, r.CreatedAt
 		q.QuarantinedAt = fromMS(qat.Int64)
+		q.Record = r
 		out = append(out, q)
 	}
 	if err := rows.Err(); err != nil {

@@ -454,6 +454,9 @@ func validateText(field, v string, max int) error {
 	if n := utf8.RuneCountInString(v); n > max {
 		return fmt.Errorf("%w: %s has %d characters; at most %d allowed", ErrInvalid, field, n, max)
 	}
+	if !checkpoint.CleanText(v, field == "remarks" || field == "detail") {
+		return fmt.Errorf("%w: %s contains control characters", ErrInvalid, field)
+	}
 	return nil
 }
 

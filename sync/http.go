@@ -35,6 +35,8 @@ var (
 	ErrInsecureURL = errors.New("HQ address must use https")
 	// ErrRootMismatch means HQ's root key at enrollment is not the one the code names.
 	ErrRootMismatch = errors.New("HQ root key does not match the enrollment code")
+	// ErrBusy means another process held the data directory's sync lock for the whole wait.
+	ErrBusy = errors.New("another sync is running")
 )
 
 // HTTPError is an answer from HQ with a status other than 200.
@@ -93,7 +95,7 @@ func (c *Client) pushBatch(ctx context.Context, base string, dev store.Device, b
 
 func validResult(s string) bool {
 	switch s {
-	case checkpoint.ResultStored, checkpoint.ResultDuplicate, checkpoint.ResultConflict, checkpoint.ResultRejected:
+	case checkpoint.ResultStored, checkpoint.ResultDuplicate, checkpoint.ResultHeld, checkpoint.ResultConflict, checkpoint.ResultRejected:
 		return true
 	}
 	return false

@@ -53,6 +53,9 @@ func (c *Client) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
+		if err != nil {
+			c.purgeIfDue(ctx)
+		}
 		wait := c.cfg.Interval
 		if err != nil {
 			wait = c.retryDelay(b, err)

@@ -79,6 +79,7 @@ var (
 	MsgInsecure     = Message{"insecure_url", "总部地址必须使用 https（仅本机地址可用 http）", "the HQ address must use https (http only for a loopback address)"}
 	MsgRootMismatch = Message{"root_mismatch", "总部的根密钥与登记码不符，可能遭到中间人攻击；本机未保存任何内容", "HQ's root key does not match the enrollment code (possible man in the middle); nothing was saved"}
 	MsgCanceled     = Message{"canceled", "同步已取消", "sync canceled"}
+	MsgLocked       = Message{"locked", "本机另一个同步正在进行，请稍后再试", "another sync is running on this kiosk; try again shortly"}
 	MsgUnknown      = Message{"unknown", "同步失败", "sync failed"}
 )
 
@@ -93,6 +94,8 @@ func Explain(err error) Message {
 		return Message{}
 	case errors.Is(err, ErrNotEnrolled):
 		return MsgNotEnrolled
+	case errors.Is(err, ErrBusy):
+		return MsgLocked
 	case errors.As(err, &ee), errors.Is(err, checkpoint.ErrEnrollCodeFormat):
 		return MsgEnrollCode
 	case errors.Is(err, ErrInsecureURL):

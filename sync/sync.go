@@ -34,6 +34,13 @@ type Store interface {
 	SetSyncState(ctx context.Context, s store.SyncState) error
 	PinRoot(ctx context.Context, root ed25519.PublicKey, epoch string) error
 	RecordRefusal(ctx context.Context, reason string, at time.Time) error
+	Purge(ctx context.Context, now time.Time) (int, error)
+}
+
+// dirLocker is implemented by stores that live in a data directory other processes may open too
+// (*store.DB): a pass holds the directory's sync lock from start to end.
+type dirLocker interface {
+	LockSync(ctx context.Context) (unlock func(), err error)
 }
 
 // Defaults used where a Config field is left zero.
@@ -92,12 +99,13 @@ type Client struct {
 	pass    gosync.Mutex  // held for a whole push/pull pass
 	trigger chan struct{} // SyncNow → Run; buffered 1 so requests coalesce
 
-	mu      gosync.Mutex
-	status  Status
-	loaded  bool          // status holds the sync state saved by an earlier run
-	stopped chan struct{} // closed by Shutdown; Run returns when it is closed
-	stop    gosync.Once
-	running gosync.WaitGroup
+	mu        gosync.Mutex
+	lastPurge time.Time // when retention last ran; guarded by pass
+	status    Status
+	loaded    bool          // status holds the sync state saved by an earlier run
+	stopped   chan struct{} // closed by Shutdown; Run returns when it is closed
+	stop      gosync.Once
+	running   gosync.WaitGroup
 }
 
 // New returns a Client for the store st.
@@ -157,27 +165,55 @@ type Summary struct {
 // It does not retry; Run and Flush do. The error is wrapped ("sync: push: …"); Explain turns it
 // into words for staff.
 func (c *Client) Sync(ctx context.Context) (Summary, error) {
-	c.pass.Lock()
-	defer c.pass.Unlock()
+	unlock, err := c.lock(ctx)
+	if err != nil {
+		return Summary{}, err
+	}
+	defer unlock()
 	return c.syncLocked(ctx, true)
 }
 
 // Push runs the push half of a pass: batches until the outbox is empty or a request fails.
 func (c *Client) Push(ctx context.Context) (Summary, error) {
-	c.pass.Lock()
-	defer c.pass.Unlock()
+	unlock, err := c.lock(ctx)
+	if err != nil {
+		return Summary{}, err
+	}
+	defer unlock()
 	return c.syncLocked(ctx, false)
 }
 
 // Pull fetches the configuration datasets that changed since the versions the store holds and
 // applies them atomically.
 func (c *Client) Pull(ctx context.Context) (int, error) {
-	c.pass.Lock()
-	defer c.pass.Unlock()
+	unlock, err := c.lock(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
 	c.begin()
 	n, err := c.pull(ctx)
 	c.finish(ctx, err)
 	return n, err
+}
+
+// lock takes the client's pass mutex and, when the store has one, the data directory's sync
+// lock, so that two processes on one kiosk never sync at the same time.
+func (c *Client) lock(ctx context.Context) (func(), error) {
+	c.pass.Lock()
+	l, ok := c.st.(dirLocker)
+	if !ok {
+		return c.pass.Unlock, nil
+	}
+	unlock, err := l.LockSync(ctx)
+	if err != nil {
+		c.pass.Unlock()
+		return nil, fmt.Errorf("sync: %w", errors.Join(ErrBusy, err))
+	}
+	return func() {
+		unlock()
+		c.pass.Unlock()
+	}, nil
 }
 
 func (c *Client) syncLocked(ctx context.Context, pull bool) (Summary, error) {
@@ -186,8 +222,43 @@ func (c *Client) syncLocked(ctx context.Context, pull bool) (Summary, error) {
 	if err == nil && pull {
 		sum.Pulled, err = c.pull(ctx)
 	}
+	if err == nil && pull {
+		c.purge(ctx)
+	}
 	c.finish(ctx, err)
 	return sum, err
+}
+
+// purgeEvery is how often retention runs when passes keep failing (no HQ for days): synced
+// records past the retention period go even while the kiosk is offline.
+const purgeEvery = 24 * time.Hour
+
+// purge applies retention (store.Purge: only records HQ acknowledged, never pending or
+// quarantined ones). It runs after every successful pass and, from Run, at least daily. A
+// failure is logged and retried next time; it never fails the pass.
+func (c *Client) purge(ctx context.Context) {
+	now := c.cfg.Now()
+	n, err := c.st.Purge(ctx, now)
+	if err != nil {
+		c.log.WarnContext(ctx, "sync: retention purge failed", slog.Any("error", err))
+		return
+	}
+	c.lastPurge = now
+	if n > 0 {
+		c.log.InfoContext(ctx, "sync: retention purged synced records", slog.Int("records", n))
+	}
+}
+
+// purgeIfDue runs retention when it has not run for purgeEvery, holding the pass lock.
+func (c *Client) purgeIfDue(ctx context.Context) {
+	unlock, err := c.lock(ctx)
+	if err != nil {
+		return
+	}
+	defer unlock()
+	if c.cfg.Now().Sub(c.lastPurge) >= purgeEvery {
+		c.purge(ctx)
+	}
 }
 
 // push sends batches until PendingBatch returns nothing. Results are applied after each batch,

@@ -20,22 +20,25 @@ func init() {
 
 // simulateOutput is the JSON contract of "kiosk simulate".
 type simulateOutput struct {
-	Saved int     `json:"saved"`
-	MS    int64   `json:"ms"`     // wall time for all checks
-	P50MS float64 `json:"p50_ms"` // one SaveCheck, median
-	P99MS float64 `json:"p99_ms"`
-	DB    string  `json:"db"`
+	Saved    int     `json:"saved"`
+	Enrolled bool    `json:"enrolled"` // false: the records carry a made-up device and site, and no HQ will take them
+	StaffID  string  `json:"staff_id"`
+	MS       int64   `json:"ms"`     // wall time for all checks
+	P50MS    float64 `json:"p50_ms"` // one SaveCheck, median
+	P99MS    float64 `json:"p99_ms"`
+	DB       string  `json:"db"`
 }
 
 // runSimulate saves --checks synthetic checks with store.SaveCheck, the path the kiosk window
-// uses, into DIR/kiosk.db. On an enrolled kiosk the records carry its device and site, and
-// they will be sent to HQ like any other: use a scratch --data directory for load tests.
+// uses, into DIR/kiosk.db. On an enrolled kiosk the records carry its device and site and, unless
+// --staff says otherwise, a scanner (else any active account) of its own site from the synced
+// roster, so HQ accepts them like any other: use a scratch --data directory for load tests.
 func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	data := fs.String("data", "", "kiosk data directory (holds kiosk.db)")
 	n := fs.Int("checks", 100, "number of checks to record")
-	staff := fs.String("staff", "sim-staff", "staff id on the records")
+	staff := fs.String("staff", "", "staff id on the records (default: a scanner of the synced roster; sim-staff when not enrolled)")
 	seed := fs.Uint64("seed", 1, "random seed for the synthetic people")
 	const usage = "kiosk simulate: usage: kiosk simulate --data DIR [--checks N] [--staff ID] [--seed N]"
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 || *data == "" || *n < 0 {
@@ -52,11 +55,23 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	defer db.Close()
 	meta := store.Meta{StaffID: *staff}
-	if _, err := db.Device(ctx); errors.Is(err, store.ErrNotEnrolled) {
+	enrolled := true
+	dev, err := db.Device(ctx)
+	switch {
+	case errors.Is(err, store.ErrNotEnrolled):
+		enrolled = false
 		meta.DeviceID, meta.SiteID = "sim-device", "sim-site"
-	} else if err != nil {
+		if meta.StaffID == "" {
+			meta.StaffID = "sim-staff"
+		}
+	case err != nil:
 		fmt.Fprintf(stderr, "kiosk simulate: %v\n", err)
 		return 1
+	case meta.StaffID == "":
+		if meta.StaffID, err = rosterStaff(ctx, db, dev.SiteID); err != nil {
+			fmt.Fprintf(stderr, "kiosk simulate: %v\n", err)
+			return 1
+		}
 	}
 	r := rand.New(rand.NewPCG(*seed, 7))
 	lat := make([]time.Duration, 0, *n)
@@ -70,13 +85,38 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 		lat = append(lat, time.Since(t))
 	}
-	out := simulateOutput{Saved: len(lat), MS: time.Since(start).Milliseconds(), DB: db.Path()}
+	out := simulateOutput{Saved: len(lat), Enrolled: enrolled, StaffID: meta.StaffID, MS: time.Since(start).Milliseconds(), DB: db.Path()}
 	if len(lat) > 0 {
 		slices.Sort(lat)
 		out.P50MS = millis(lat[len(lat)/2])
 		out.P99MS = millis(lat[min(len(lat)*99/100, len(lat)-1)])
 	}
 	return writeJSONLine(stdout, stderr, out)
+}
+
+// rosterStaff picks the account simulated checks are made by: an active scanner of the kiosk's
+// own site, else any active account of the synced roster.
+func rosterStaff(ctx context.Context, db *store.DB, siteID string) (string, error) {
+	roster, err := db.Roster(ctx)
+	if err != nil {
+		return "", err
+	}
+	pick := ""
+	for _, s := range roster {
+		if !s.Active {
+			continue
+		}
+		if s.SiteID == siteID && s.Role == checkpoint.RoleScanner {
+			return s.ID, nil
+		}
+		if pick == "" {
+			pick = s.ID
+		}
+	}
+	if pick == "" {
+		return "", errors.New("本机名单中没有可用的工作人员，请先同步或用 --staff 指定 / the synced roster has no active staff: sync first or name one with --staff")
+	}
+	return pick, nil
 }
 
 var simSurnames = []rune("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗")

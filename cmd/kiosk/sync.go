@@ -33,8 +33,9 @@ type syncOutput struct {
 }
 
 // runSync pushes until the outbox is empty, then pulls, retrying network failures with backoff
-// until --timeout. It exits 0 only when nothing is left pending and the pull worked; quarantined
-// records (HQ refused them) do not fail the run but are counted for the supervisor.
+// until --timeout. It exits 0 only when the pull worked and nothing is left pending or
+// quarantined; otherwise 1, with the counts and, for quarantined records, the first one's reason
+// in words (`kiosk quarantine list` shows them all).
 func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sync", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -83,6 +84,13 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// Records made while the sync ran; the next sync takes them.
 		err = fmt.Errorf("%d records still pending", out.Pending)
 		out.Error = "仍有记录未上传 / records still pending"
+	}
+	if err == nil && out.Quarantined > 0 {
+		err = fmt.Errorf("%d records quarantined", out.Quarantined)
+		out.Error = fmt.Sprintf("%d 条记录被隔离，需主管处理 / %d records quarantined for the supervisor", out.Quarantined, out.Quarantined)
+		if q, qerr := db.Quarantined(context.WithoutCancel(ctx)); qerr == nil && len(q) > 0 {
+			out.Error += "：" + quarantineReason(q[0])
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "kiosk sync: %v\n", err)

@@ -16,7 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/pressly/goose/v3"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -37,8 +36,9 @@ const TimeFormat = "2006-01-02T15:04:05.000000000Z"
 type DB struct {
 	db *sql.DB
 	pg bool
-	// forceStaged makes Ingest on PostgreSQL go straight to the staging table, the path it
-	// otherwise takes only when a concurrent batch stored one of its ids (for tests).
+	// forceStaged makes Ingest on PostgreSQL go straight to its fallback (INSERT … ON CONFLICT
+	// DO NOTHING), the path it otherwise takes only when a concurrent batch stored one of its
+	// ids (for tests and benchmarks).
 	forceStaged bool
 }
 
@@ -163,8 +163,8 @@ func (d *DB) q(query string) string {
 }
 
 // tx runs fn in a transaction: BeginTx, defer Rollback, Commit. A serialization failure or
-// deadlock reported by PostgreSQL (or CockroachDB, which asks clients to retry) runs fn again, up
-// to three times; fn must therefore start from scratch on every call.
+// deadlock runs fn again with jittered backoff within ctx's deadline (retry); fn must therefore
+// start from scratch on every call.
 func (d *DB) tx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
 	return d.txConn(ctx, op, false, func(_ *sql.Conn, tx *sql.Tx) error { return fn(tx) })
 }
@@ -172,13 +172,7 @@ func (d *DB) tx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error
 // txConn is tx for work that also needs the connection the transaction runs on (PostgreSQL's
 // COPY goes through the driver connection); with pin false conn is nil.
 func (d *DB) txConn(ctx context.Context, op string, pin bool, fn func(conn *sql.Conn, tx *sql.Tx) error) error {
-	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		if err = d.tx1(ctx, pin, fn); err == nil || !retryable(err) {
-			break
-		}
-	}
-	if err != nil {
+	if err := retry(ctx, func() error { return d.tx1(ctx, pin, fn) }); err != nil {
 		return fmt.Errorf("sqldb: %s: %w", op, err)
 	}
 	return nil
@@ -210,12 +204,6 @@ func (d *DB) tx1(ctx context.Context, pin bool, fn func(conn *sql.Conn, tx *sql.
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
-}
-
-// retryable reports a PostgreSQL serialization failure (40001) or deadlock (40P01).
-func retryable(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
 }
 
 // bump increments a dataset's version inside tx.

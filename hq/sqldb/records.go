@@ -7,19 +7,17 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	checkpoint "github.com/yongji-county/checkpoint"
 )
 
-// insertChunk bounds the rows of one multi-row INSERT (9 parameters a row stays well inside
+// insertChunk bounds the rows of one multi-row INSERT (10 parameters a row stays well inside
 // both SQLite's and PostgreSQL's parameter limits).
 const insertChunk = 500
 
@@ -37,13 +35,15 @@ func ContentHash(r checkpoint.Record) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// Ingest stores records that HQ has already validated and authorised, all in one transaction,
-// and returns one outcome per record in order: checkpoint.ResultStored, ResultDuplicate or
-// ResultConflict. Stored site_edit records are applied to the sites table (an older edit never
-// overwrites a newer one), bumping the dataset version. A batch with staff_add records goes
-// through IngestWithStaff.
+// Ingest stores records that HQ has already validated and authorised and returns one outcome
+// per record in order: checkpoint.ResultStored, ResultDuplicate or ResultConflict, or
+// ResultRejected for a record the database itself refuses (recordSpecific: a value no column
+// can hold). Such a record never fails its batch: the batch is split in halves, each stored in
+// its own transaction, until the records at fault stand alone. Stored site_edit records are
+// applied to the sites table (an older edit never overwrites a newer one), bumping the dataset
+// version. A batch with staff_add records goes through IngestWithStaff.
 func (d *DB) Ingest(ctx context.Context, recs []checkpoint.Record, now time.Time) ([]string, error) {
-	return d.IngestWithStaff(ctx, recs, nil, now)
+	return d.IngestHeld(ctx, recs, nil, nil, now)
 }
 
 // IngestWithStaff is Ingest for a batch that may hold staff_add records: accounts holds, by
@@ -51,6 +51,43 @@ func (d *DB) Ingest(ctx context.Context, recs []checkpoint.Record, now time.Time
 // so HQ opens it and computes what it keeps). Each stored staff_add applies its account to the
 // staff table (never over a newer one); a staff_add without an account fails the batch.
 func (d *DB) IngestWithStaff(ctx context.Context, recs []checkpoint.Record, accounts map[string]StaffAccount, now time.Time) ([]string, error) {
+	return d.IngestHeld(ctx, recs, nil, accounts, now)
+}
+
+// IngestHeld is IngestWithStaff for a batch some of whose records HQ keeps without accepting
+// them: hold[i] (nil: none) is record i's reason, e.g. "staff_not_allowed". A held record is
+// stored like any other, so that its kiosk may drop it and a resend is a duplicate, but it is not
+// applied (a held site edit changes no site) and it is listed for an operator (Held); its outcome
+// is checkpoint.ResultHeld. A record HQ already holds is a duplicate or a conflict whatever hold
+// says: the duplicate check comes before any judgement.
+func (d *DB) IngestHeld(ctx context.Context, recs []checkpoint.Record, hold []string, accounts map[string]StaffAccount, now time.Time) ([]string, error) {
+	if hold == nil {
+		hold = make([]string, len(recs))
+	}
+	if len(hold) != len(recs) {
+		return nil, fmt.Errorf("sqldb: ingest: %d hold reasons for %d records", len(hold), len(recs))
+	}
+	out, err := d.ingest(ctx, recs, hold, accounts, now)
+	if err == nil || !recordSpecific(err) {
+		return out, err
+	}
+	if len(recs) == 1 {
+		return []string{checkpoint.ResultRejected}, nil
+	}
+	h := len(recs) / 2
+	first, err := d.IngestHeld(ctx, recs[:h], hold[:h], accounts, now)
+	if err != nil {
+		return nil, err
+	}
+	rest, err := d.IngestHeld(ctx, recs[h:], hold[h:], accounts, now)
+	if err != nil {
+		return nil, err
+	}
+	return append(first, rest...), nil
+}
+
+// ingest stores one batch in one transaction.
+func (d *DB) ingest(ctx context.Context, recs []checkpoint.Record, hold []string, accounts map[string]StaffAccount, now time.Time) ([]string, error) {
 	out := make([]string, len(recs))
 	if len(recs) == 0 {
 		return out, nil
@@ -76,10 +113,12 @@ func (d *DB) IngestWithStaff(ctx context.Context, recs []checkpoint.Record, acco
 	// PostgreSQL's unique index.
 	ordered := slices.Clone(uniq)
 	slices.SortFunc(ordered, func(a, b int) int { return strings.Compare(recs[a].ID, recs[b].ID) })
-	b := &ingestBatch{recs: recs, hashes: hashes, ordered: ordered, recv: ftime(now)}
+	b := &ingestBatch{recs: recs, hold: hold, hashes: hashes, ordered: ordered, recv: ftime(now)}
 	// On PostgreSQL the batch is first tried with a plain COPY into records; if another
 	// transaction inserted one of its ids in the meantime, the COPY fails on the unique index and
-	// the batch runs again through the staging table, which skips such ids.
+	// the batch runs again as multi-row INSERT … ON CONFLICT (id) DO NOTHING RETURNING id, which
+	// skips such ids. That fallback needs no temporary table, so it works unchanged on Citus
+	// (distributed tables) and on engines that have none.
 	staged := d.forceStaged
 	for {
 		err := d.txConn(ctx, "ingest", d.pg, func(conn *sql.Conn, tx *sql.Tx) error {
@@ -94,8 +133,6 @@ func (d *DB) IngestWithStaff(ctx context.Context, recs []checkpoint.Record, acco
 			switch {
 			case d.pg && !staged:
 				inserted, held, err = d.copyRecords(ctx, conn, tx, b)
-			case d.pg:
-				inserted, err = d.stageRecords(ctx, conn, tx, b)
 			default:
 				inserted = make(map[string]bool, len(ordered))
 				for start := 0; start < len(ordered) && err == nil; start += insertChunk {
@@ -107,9 +144,12 @@ func (d *DB) IngestWithStaff(ctx context.Context, recs []checkpoint.Record, acco
 			}
 			var existing []string
 			for _, i := range uniq {
-				if inserted[recs[i].ID] {
+				switch {
+				case inserted[recs[i].ID] && hold[i] != "":
+					out[i] = checkpoint.ResultHeld
+				case inserted[recs[i].ID]:
 					out[i] = checkpoint.ResultStored
-				} else {
+				default:
 					existing = append(existing, recs[i].ID)
 				}
 			}
@@ -145,26 +185,27 @@ func (d *DB) IngestWithStaff(ctx context.Context, recs []checkpoint.Record, acco
 // the first occurrence of each id in id order, and the time received.
 type ingestBatch struct {
 	recs    []checkpoint.Record
+	hold    []string
 	hashes  []string
 	ordered []int
 	recv    string
 }
 
-// row is record i as a row of records (received_at last).
+// row is record i as a row of records, in recordCols order.
 func (b *ingestBatch) row(i int) []any {
 	r := b.recs[i]
-	return []any{r.ID, string(r.Kind), r.DeviceID, r.SiteID, r.StaffID, ftime(r.CreatedAt), []byte(r.Body), b.hashes[i], b.recv}
+	return []any{r.ID, string(r.Kind), r.DeviceID, r.SiteID, r.StaffID, ftime(r.CreatedAt), []byte(r.Body), b.hashes[i], b.recv, b.hold[i]}
 }
 
 // insertRecords inserts recs[i] for i in part with one multi-row INSERT, skipping ids already
-// held, and marks the ids it inserted (SQLite).
+// held, and marks the ids it inserted (SQLite, and PostgreSQL's fallback from COPY).
 func (d *DB) insertRecords(ctx context.Context, tx *sql.Tx, b *ingestBatch, part []int, inserted map[string]bool) error {
-	args := make([]any, 0, len(part)*9)
+	args := make([]any, 0, len(part)*len(recordCols))
 	for _, i := range part {
 		args = append(args, b.row(i)...)
 	}
-	q := `INSERT INTO records (id, kind, device_id, site_id, staff_id, created_at, body, content_hash, received_at) VALUES ` +
-		d.placeholders(len(part), 9, 0) + ` ON CONFLICT (id) DO NOTHING RETURNING id`
+	q := `INSERT INTO records (` + strings.Join(recordCols, ", ") + `) VALUES ` +
+		d.placeholders(len(part), len(recordCols), 0) + ` ON CONFLICT (id) DO NOTHING RETURNING id`
 	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("insert: %w", err)
@@ -184,7 +225,7 @@ func (d *DB) insertRecords(ctx context.Context, tx *sql.Tx, b *ingestBatch, part
 }
 
 // recordCols are the columns of records, in the order of ingestBatch.row.
-var recordCols = []string{"id", "kind", "device_id", "site_id", "staff_id", "created_at", "body", "content_hash", "received_at"}
+var recordCols = []string{"id", "kind", "device_id", "site_id", "staff_id", "created_at", "body", "content_hash", "received_at", "held"}
 
 // copyRecords (PostgreSQL) looks up which of the batch's ids are already stored, with their
 // content hashes, and COPYs the others straight into records — far cheaper for the server than
@@ -221,40 +262,6 @@ func (d *DB) copyRecords(ctx context.Context, conn *sql.Conn, tx *sql.Tx, b *ing
 	return inserted, held, nil
 }
 
-// stageTable holds a batch on its way into records; it lives as long as the connection and is
-// emptied at every commit.
-const stageTable = `CREATE TEMP TABLE IF NOT EXISTS ingest_stage (id TEXT, kind TEXT, device_id TEXT, site_id TEXT,
-	staff_id TEXT, created_at TEXT, body BYTEA, content_hash TEXT, received_at TEXT) ON COMMIT DELETE ROWS`
-
-// stageRecords (PostgreSQL) COPYs the batch into the staging table, then moves it into records
-// in id order with ON CONFLICT (id) DO NOTHING, and reports the ids it inserted.
-func (d *DB) stageRecords(ctx context.Context, conn *sql.Conn, tx *sql.Tx, b *ingestBatch) (map[string]bool, error) {
-	if _, err := tx.ExecContext(ctx, stageTable); err != nil {
-		return nil, fmt.Errorf("stage: %w", err)
-	}
-	if err := copyRows(ctx, conn, "ingest_stage", recordCols, len(b.ordered), func(j int) []any { return b.row(b.ordered[j]) }); err != nil {
-		return nil, err
-	}
-	rows, err := tx.QueryContext(ctx, `INSERT INTO records (`+strings.Join(recordCols, ", ")+`)
-SELECT `+strings.Join(recordCols, ", ")+` FROM ingest_stage ORDER BY id ON CONFLICT (id) DO NOTHING RETURNING id`)
-	if err != nil {
-		return nil, fmt.Errorf("insert: %w", err)
-	}
-	defer rows.Close()
-	inserted := make(map[string]bool, len(b.ordered))
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("insert: %w", err)
-		}
-		inserted[id] = true
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("insert: %w", err)
-	}
-	return inserted, nil
-}
-
 // copyRows COPYs n rows into table over conn, inside the transaction open on it.
 func copyRows(ctx context.Context, conn *sql.Conn, table string, cols []string, n int, row func(j int) []any) error {
 	err := conn.Raw(func(dc any) error {
@@ -269,12 +276,6 @@ func copyRows(ctx context.Context, conn *sql.Conn, table string, cols []string, 
 		return fmt.Errorf("copy into %s: %w", table, err)
 	}
 	return nil
-}
-
-// uniqueViolation reports PostgreSQL's unique_violation (23505).
-func uniqueViolation(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "23505"
 }
 
 func scanHashes(rows *sql.Rows, held map[string]string) error {
@@ -434,4 +435,53 @@ func (d *DB) Counters(ctx context.Context) (map[string]int64, error) {
 		return nil, fmt.Errorf("sqldb: counters: %w", err)
 	}
 	return m, nil
+}
+
+// HeldRecord is a record HQ stores without having accepted it, for an operator.
+type HeldRecord struct {
+	ID         string                `json:"id"`
+	Kind       checkpoint.RecordKind `json:"kind"`
+	DeviceID   string                `json:"device_id"`
+	SiteID     string                `json:"site_id"`
+	StaffID    string                `json:"staff_id"`
+	CreatedAt  time.Time             `json:"created_at"`
+	ReceivedAt time.Time             `json:"received_at"`
+	Reason     string                `json:"reason"`
+}
+
+// Held lists held records, oldest received first, at most limit (≤ 0: 1000) after the id after
+// (empty: from the start), for paging.
+func (d *DB) Held(ctx context.Context, after string, limit int) ([]HeldRecord, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	rows, err := d.db.QueryContext(ctx, d.q(`SELECT id, kind, device_id, site_id, staff_id, created_at, received_at, held
+		FROM records WHERE held <> '' AND id > ? ORDER BY id LIMIT ?`), after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: held: %w", err)
+	}
+	defer rows.Close()
+	out := []HeldRecord{}
+	for rows.Next() {
+		var h HeldRecord
+		var kind, created, recv string
+		if err := rows.Scan(&h.ID, &kind, &h.DeviceID, &h.SiteID, &h.StaffID, &created, &recv, &h.Reason); err != nil {
+			return nil, fmt.Errorf("sqldb: held: %w", err)
+		}
+		h.Kind, h.CreatedAt, h.ReceivedAt = checkpoint.RecordKind(kind), ptime(created), ptime(recv)
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqldb: held: %w", err)
+	}
+	return out, nil
+}
+
+// CountHeld returns how many records HQ holds without having accepted them.
+func (d *DB) CountHeld(ctx context.Context) (int64, error) {
+	var n int64
+	if err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM records WHERE held <> ''`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqldb: count held: %w", err)
+	}
+	return n, nil
 }

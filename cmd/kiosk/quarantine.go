@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/yongji-county/checkpoint"
+	"github.com/yongji-county/checkpoint/store"
+)
+
+func init() {
+	register("quarantine", "list, export or requeue the records HQ refused (list|export|requeue --data DIR)", runQuarantine)
+}
+
+// quarantinedJSON is one quarantined record in `kiosk quarantine list` and in an export line
+// (with the envelope added).
+type quarantinedJSON struct {
+	ID            string                `json:"id"`
+	Kind          checkpoint.RecordKind `json:"kind"`
+	SiteID        string                `json:"site_id"`
+	StaffID       string                `json:"staff_id"`
+	CreatedAt     time.Time             `json:"created_at"`
+	QuarantinedAt time.Time             `json:"quarantined_at"`
+	Error         string                `json:"error"`   // HQ's status and code, e.g. "rejected: site_not_allowed"
+	Message       string                `json:"message"` // HQ's words, Chinese first
+	Record        *checkpoint.Record    `json:"record,omitempty"`
+}
+
+func toQuarantinedJSON(q store.QuarantinedRecord) quarantinedJSON {
+	return quarantinedJSON{ID: q.ID, Kind: q.Kind, SiteID: q.SiteID, StaffID: q.StaffID, CreatedAt: q.CreatedAt.UTC(),
+		QuarantinedAt: q.QuarantinedAt.UTC(), Error: q.Error, Message: q.Message}
+}
+
+// quarantineReason is a quarantined record's reason in words: HQ's message when it sent one,
+// else its machine-readable code.
+func quarantineReason(q store.QuarantinedRecord) string {
+	if m := strings.TrimSpace(q.Message); m != "" {
+		return m
+	}
+	return q.Error
+}
+
+// runQuarantine is the supervisor's view of the records HQ refused, for scripts:
+//
+//	kiosk quarantine list    --data DIR                     one JSON line: {"count":N,"records":[…]}
+//	kiosk quarantine export  --data DIR --out FILE          JSON lines, one record with its envelope each
+//	kiosk quarantine requeue --data DIR (--all | ID …)      put them back in the queue: {"requeued":N}
+//
+// An export holds masked values and sealed boxes only, like the outbox itself; it is the copy a
+// supervisor hands to HQ when a record cannot be sent.
+func runQuarantine(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	const usage = "kiosk quarantine: usage: kiosk quarantine list|export|requeue --data DIR [--out FILE] [--all | ID ...]"
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return 2
+	}
+	verb := args[0]
+	fs := flag.NewFlagSet("quarantine "+verb, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	data := fs.String("data", "", "kiosk data directory (holds kiosk.db)")
+	outPath := fs.String("out", "", "export: file to write (JSON lines)")
+	all := fs.Bool("all", false, "requeue: every quarantined record")
+	if err := fs.Parse(args[1:]); err != nil || *data == "" {
+		fmt.Fprintln(stderr, usage)
+		return 2
+	}
+	switch {
+	case verb == "list" && fs.NArg() == 0 && *outPath == "" && !*all,
+		verb == "export" && fs.NArg() == 0 && *outPath != "" && !*all,
+		verb == "requeue" && *outPath == "" && (*all != (fs.NArg() > 0)):
+	default:
+		fmt.Fprintln(stderr, usage)
+		return 2
+	}
+	if _, err := os.Stat(filepath.Join(*data, store.FileName)); err != nil {
+		fmt.Fprintf(stderr, "kiosk quarantine: 目录中没有本机数据库 / no kiosk database in %s\n", *data)
+		return 1
+	}
+	db, err := store.OpenDir(ctx, *data)
+	if err != nil {
+		fmt.Fprintf(stderr, "kiosk quarantine: %v\n", err)
+		return 1
+	}
+	defer db.Close()
+	recs, err := db.Quarantined(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "kiosk quarantine: %v\n", err)
+		return 1
+	}
+	switch verb {
+	case "list":
+		out := struct {
+			Count   int               `json:"count"`
+			Records []quarantinedJSON `json:"records"`
+		}{Count: len(recs), Records: []quarantinedJSON{}}
+		for _, q := range recs {
+			out.Records = append(out.Records, toQuarantinedJSON(q))
+		}
+		return writeJSONLine(stdout, stderr, out)
+	case "export":
+		if err := exportQuarantined(*outPath, recs); err != nil {
+			fmt.Fprintf(stderr, "kiosk quarantine: export: %v\n", err)
+			return 1
+		}
+		return writeJSONLine(stdout, stderr, map[string]any{"exported": len(recs), "file": *outPath})
+	}
+	ids := fs.Args()
+	if *all {
+		ids = nil
+		for _, q := range recs {
+			ids = append(ids, q.ID)
+		}
+	}
+	n, code := 0, 0
+	for _, id := range ids {
+		if err := db.Requeue(ctx, id); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				fmt.Fprintf(stderr, "kiosk quarantine: 记录 %s 不在隔离区 / record %s is not quarantined\n", id, id)
+			} else {
+				fmt.Fprintf(stderr, "kiosk quarantine: %v\n", err)
+			}
+			code = 1
+			continue
+		}
+		n++
+	}
+	if rc := writeJSONLine(stdout, stderr, map[string]int{"requeued": n}); rc != 0 {
+		return rc
+	}
+	return code
+}
+
+// exportQuarantined writes one JSON line per record, envelope included, to path (mode 0600),
+// replacing the file only once it is complete.
+func exportQuarantined(path string, recs []store.QuarantinedRecord) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(f)
+	enc.SetEscapeHTML(false)
+	for _, q := range recs {
+		j := toQuarantinedJSON(q)
+		rec := q.Record
+		j.Record = &rec
+		if err := enc.Encode(j); err != nil {
+			f.Close()
+			os.Remove(tmp)
+			return err
+		}
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
+}
