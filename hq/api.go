@@ -203,7 +203,8 @@ func (s *Server) NewIssuingKey(ctx context.Context, validity time.Duration, rota
 }
 
 func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
-	if s.rateLimited(w, "ip:"+clientIP(r)) {
+	ip, done := s.preAuth(w, r)
+	if done {
 		return
 	}
 	var req checkpoint.EnrollRequest
@@ -218,6 +219,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	resp, err := s.db.Enroll(r.Context(), req.Code, req.DeviceName, s.now())
 	if errors.Is(err, sqldb.ErrBadCode) {
 		s.metrics.add(cntEnrollFailed, 1)
+		s.authFailed(ip)
 		writeError(w, http.StatusForbidden, "bad_enroll_code", "登记码无效、已使用或已过期 / enrollment code unknown, used or expired")
 		return
 	}

@@ -298,6 +298,12 @@ func (s *Server) handleBatches(w http.ResponseWriter, r *http.Request, dev sqldb
 		s.internal(w, r, err)
 		return
 	}
+	// A failed re-check fails the push: the kiosk sends the batch again, its records come
+	// back duplicate, and are re-checked then.
+	if err := s.recheck(ctx, accepted, outs); err != nil {
+		s.internal(w, r, err)
+		return
+	}
 	var conflicts int64
 	for j, st := range outs {
 		i := idx[j]
