@@ -118,6 +118,9 @@ func (s *Server) recheck(ctx context.Context, recs []checkpoint.Record, outs []s
 			unreadable++
 			continue
 		}
+		if p.ID == "" && rec.Kind == checkpoint.KindCheck {
+			continue // a check of someone with no ID number on record: nothing to look up
+		}
 		id, err := checkpoint.ParseResidentID(p.ID)
 		if err != nil {
 			unreadable++

@@ -184,6 +184,9 @@ func TestRecheckOnIngest(t *testing.T) {
 		if n := len(e.rechecks()); n != 2 {
 			t.Fatalf("after a re-push, %d rechecks; want 2", n)
 		}
+		if c := e.stats().Counters; c[cntRecheckUnreadable] != 1 || c[cntRechecks] != 2 {
+			t.Fatalf("counters = %v; want 1 unreadable, 2 listed", c)
+		}
 		if st := e.do("GET", "/api/v1/admin/rechecks", devAuth(e.devA), nil, nil); st != 401 {
 			t.Fatalf("rechecks with a device credential: %d; want 401", st)
 		}
