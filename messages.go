@@ -110,6 +110,8 @@ var messages = map[string]Message{
 	string(ReasonTempMissing):         {"尚未测量体温", "temperature not measured yet"},
 	string(ReasonOfflineCheck):        {"离线核验，未向指挥部确认最新状态", "checked offline, live status not confirmed with HQ"},
 	string(ReasonNoCode):              {"无健康码（辅助登记）", "no health code (assisted registration)"},
+	string(ReasonStatusUnknownOffline): {"离线登记，无法向指挥部查询此人状态，请复核（联网后指挥部将再次核查）",
+		"registered offline: the person's status could not be checked with HQ; refer for review (HQ re-checks it after sync)"},
 
 	string(OutcomePass):     {"通行", "Pass"},
 	string(OutcomeTurnBack): {"劝返", "Turn back"},

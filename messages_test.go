@@ -46,7 +46,7 @@ func TestEveryCodeHasAMessage(t *testing.T) {
 	}
 	for _, r := range []Reason{ReasonCodeInvalid, ReasonCodeRed, ReasonCodeYellow, ReasonHouseholdHighRisk,
 		ReasonHouseholdMediumRisk, ReasonLocalStayException, ReasonFever, ReasonTempImplausible,
-		ReasonTempMissing, ReasonOfflineCheck, ReasonNoCode} {
+		ReasonTempMissing, ReasonOfflineCheck, ReasonNoCode, ReasonStatusUnknownOffline} {
 		codes = append(codes, string(r))
 	}
 	for _, o := range []Outcome{OutcomePass, OutcomeTurnBack, OutcomeRefer, OutcomeInvalid} {

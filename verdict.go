@@ -49,6 +49,9 @@ const (
 	ReasonTempMissing         Reason = "temp_missing"
 	ReasonOfflineCheck        Reason = "offline_check"
 	ReasonNoCode              Reason = "no_code"
+	// ReasonStatusUnknownOffline: a person without a code whose status HQ could not be asked
+	// for. Not known to be green, so not a pass: 复核, and HQ re-checks the record on arrival.
+	ReasonStatusUnknownOffline Reason = "status_unknown_offline"
 )
 
 // VerdictInput is everything a verdict depends on.
@@ -69,6 +72,9 @@ type VerdictInput struct {
 	// TempMeasured says Temperature was measured even when it reads 0 (a typed "0" is an
 	// implausible reading, not a missing one).
 	TempMeasured bool
+	// Person is HQ's answer, asked online, on the status of a person without a code (assisted
+	// registration); nil when HQ could not be asked. Ignored when Claims or CodeErr is set.
+	Person *PersonStatus
 	// Offline is true when the code's live status could not be confirmed with HQ.
 	Offline bool
 	Config  Config
@@ -88,6 +94,10 @@ type Verdict struct {
 // Decide applies the checkpoint rules (DESIGN §4):
 //   - a bad code is invalid;
 //   - a red code is referred (isolation point), a yellow code referred for review;
+//   - no code is not a pass by itself: a person without a code takes the colour HQ answers for
+//     their ID number (red and yellow are referred as for a code); one HQ holds no record of
+//     passes (no_code: nothing says they are red or yellow); when HQ could not be asked the
+//     verdict is at least refer (status_unknown_offline) and HQ re-checks the record on arrival;
 //   - a household registration in an active high-risk area is turned back, unless staff confirmed
 //     the local stay: then the person passes with local_stay_exception recorded; a medium-risk
 //     household is only noted;
@@ -125,6 +135,17 @@ func Decide(in VerdictInput) Verdict {
 		}
 	default:
 		apply(OutcomePass, ReasonNoCode)
+		switch p := in.Person; {
+		case p == nil:
+			apply(OutcomeRefer, ReasonStatusUnknownOffline)
+		case !p.Known, p.Status == string(StatusGreen):
+		case p.Status == string(StatusYellow):
+			apply(OutcomeRefer, ReasonCodeYellow)
+		case p.Status == string(StatusRed):
+			apply(OutcomeRefer, ReasonCodeRed)
+		default:
+			apply(OutcomeRefer, ReasonStatusUnknownOffline)
+		}
 	}
 	if v.Outcome != OutcomeInvalid && household != "" {
 		if a, ok := in.Risk.Match(household, in.Now); ok {

@@ -125,3 +125,18 @@ type CodeStatus struct {
 	Reason        string    `json:"reason,omitempty"`
 	UpdatedAt     time.Time `json:"updated_at,omitempty"`
 }
+
+// PersonStatusQuery is the body of POST /api/v1/people/status: a kiosk asks for the status of
+// a person who has no code (assisted registration). The ID number travels in the body only,
+// never in a URL, so that no access log holds it.
+type PersonStatusQuery struct {
+	IDNumber string `json:"id_number"`
+}
+
+// PersonStatus answers a PersonStatusQuery with the colour and reason HQ holds for the person,
+// and nothing else (no name, no household). Known is false when HQ has no record of them.
+type PersonStatus struct {
+	Known  bool   `json:"known"`
+	Status string `json:"status,omitempty"` // green, yellow, red
+	Reason string `json:"reason,omitempty"`
+}

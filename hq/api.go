@@ -231,7 +231,8 @@ func (s *Server) NewIssuingKey(ctx context.Context, validity time.Duration, rota
 }
 
 func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
-	if s.rateLimited(w, "ip:"+clientIP(r)) {
+	ip, done := s.preAuth(w, r)
+	if done {
 		return
 	}
 	var req checkpoint.EnrollRequest
@@ -245,7 +246,9 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	}
 	secret, rootID, err := checkpoint.SplitEnrollCode(req.Code)
 	if err != nil {
+		// A malformed code is a guess like any other: counted toward the lockout.
 		s.metrics.add(cntEnrollFailed, 1)
+		s.authFailed(ip)
 		writeError(w, http.StatusForbidden, "bad_enroll_code", "登记码无效、已使用或已过期 / enrollment code unknown, used or expired")
 		return
 	}
@@ -262,12 +265,14 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		// A typo in the fingerprint part: say so before the code is spent. (A man in the
 		// middle gains nothing here: the fingerprint is public, the kiosk checks it again.)
 		s.metrics.add(cntEnrollFailed, 1)
+		s.authFailed(ip)
 		writeError(w, http.StatusForbidden, "enroll_root_mismatch", "登记码中的总部指纹与本总部不符，请核对登记码 / the HQ fingerprint in the code does not match this HQ; check the code")
 		return
 	}
 	resp, err := s.db.Enroll(r.Context(), secret, req.DeviceName, s.now())
 	if errors.Is(err, sqldb.ErrBadCode) {
 		s.metrics.add(cntEnrollFailed, 1)
+		s.authFailed(ip)
 		writeError(w, http.StatusForbidden, "bad_enroll_code", "登记码无效、已使用或已过期 / enrollment code unknown, used or expired")
 		return
 	}

@@ -393,7 +393,7 @@ func TestAdminDisabled(t *testing.T) {
 func TestDemoIdempotent(t *testing.T) {
 	dir := t.TempDir()
 	for i := range 2 {
-		d, err := StartDemo(context.Background(), dir, "tok", nil)
+		d, err := StartDemo(context.Background(), dir, testAdmin, nil)
 		if err != nil {
 			t.Fatalf("run %d: %v", i, err)
 		}

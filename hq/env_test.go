@@ -18,7 +18,7 @@ import (
 	"github.com/yongji-county/checkpoint/internal/dbtest"
 )
 
-const testAdmin = "test-admin-token"
+const testAdmin = "test-admin-token-0123456789-abcdefghijklmnopqrstuvwxyz"
 
 // A fixed, syntactically valid argon2id hash: tests need not pay for real hashing.
 const fakePHC = "$argon2id$v=19$m=65536,t=3,p=2$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"
@@ -84,6 +84,9 @@ func newEnv(t testing.TB, dsn string, cfg Config) *env {
 	}
 	if cfg.RootKey == nil {
 		cfg.RootKey = testRoot(t)
+	}
+	if cfg.ClientRate == 0 {
+		cfg.ClientRate, cfg.ClientBurst = 1e6, 1e6
 	}
 	srv, err := New(cfg)
 	if err != nil {

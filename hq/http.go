@@ -13,6 +13,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -39,8 +40,11 @@ func (s *Server) buildRoutes() http.Handler {
 	s.route(mux, "POST /api/v1/batches", s.device(s.handleBatches))
 	s.route(mux, "GET /api/v1/config", s.device(s.handleConfig))
 	s.route(mux, "GET /api/v1/codes/{id}/status", s.device(s.handleCodeStatus))
+	s.route(mux, "POST /api/v1/people/status", s.device(s.handlePeopleStatus))
+	// Admin token, or the issue token.
+	s.route(mux, "POST /api/v1/codes", s.issuing(s.handleIssueCode))
 	// Admin token.
-	s.route(mux, "POST /api/v1/codes", s.admin(s.handleIssueCode))
+	s.route(mux, "GET /api/v1/admin/rechecks", s.admin(s.handleRechecks))
 	s.route(mux, "GET /api/v1/admin/metrics", s.admin(s.handleMetrics))
 	s.route(mux, "GET /api/v1/admin/risk-areas", s.admin(s.handleGetRisk))
 	s.route(mux, "PUT /api/v1/admin/risk-areas", s.admin(s.handlePutRisk))
@@ -256,29 +260,107 @@ func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	return s.decodeStrict(w, data, v)
 }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+// clientIP is the address rate limits and lockouts count against: RemoteAddr, or behind a
+// trusted proxy the rightmost X-Forwarded-For hop that is not a trusted proxy (the leftmost
+// hops are whatever the client chose to send). A peer that is not a trusted proxy cannot
+// choose its address by sending the header.
+func (s *Server) clientIP(r *http.Request) string {
+	peer := r.RemoteAddr
+	if host, _, err := net.SplitHostPort(peer); err == nil {
+		peer = host
 	}
-	return host
+	a, err := netip.ParseAddr(peer)
+	if err != nil {
+		return peer
+	}
+	a = a.Unmap()
+	if !s.trustedProxy(a) {
+		return a.String()
+	}
+	var hops []string
+	for _, v := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		h, ok := parseHop(hops[i])
+		if !ok {
+			// Not an address, so no trusted proxy wrote it: the nearest trusted hop is all
+			// that is known.
+			return a.String()
+		}
+		if !s.trustedProxy(h) {
+			return h.String()
+		}
+		a = h
+	}
+	return a.String()
 }
 
-// rateLimited takes a token for key, answering 429 with Retry-After when there is none.
-func (s *Server) rateLimited(w http.ResponseWriter, key string) bool {
-	ok, wait := s.limiter.allow(key)
+// parseHop reads one X-Forwarded-For entry: an address, possibly with a port.
+func parseHop(v string) (netip.Addr, bool) {
+	v = strings.TrimSpace(v)
+	if a, err := netip.ParseAddr(v); err == nil {
+		return a.Unmap(), true
+	}
+	if ap, err := netip.ParseAddrPort(v); err == nil {
+		return ap.Addr().Unmap(), true
+	}
+	return netip.Addr{}, false
+}
+
+func (s *Server) trustedProxy(a netip.Addr) bool {
+	for _, p := range s.trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// limited takes a token from l for key, answering 429 with Retry-After when there is none.
+func (s *Server) limited(w http.ResponseWriter, l *limiter, key string) bool {
+	ok, wait := l.allow(key)
 	if ok {
 		return false
 	}
 	s.metrics.add(cntRateLimited, 1)
-	secs := int(math.Ceil(wait.Seconds()))
-	if secs < 1 {
-		secs = 1
-	}
+	secs := retrySeconds(wait)
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	writeError(w, http.StatusTooManyRequests, "rate_limited",
 		fmt.Sprintf("请求过于频繁，请 %d 秒后重试 / too many requests, retry after %d s", secs, secs))
 	return true
+}
+
+func retrySeconds(d time.Duration) int {
+	return max(1, int(math.Ceil(d.Seconds())))
+}
+
+// rateLimited takes a token from the per-device bucket for key.
+func (s *Server) rateLimited(w http.ResponseWriter, key string) bool {
+	return s.limited(w, s.limiter, key)
+}
+
+// preAuth runs before any credential is looked at: a locked-out client address is refused
+// outright, and every address has a token bucket. It returns the client address, and true
+// when it has already answered.
+func (s *Server) preAuth(w http.ResponseWriter, r *http.Request) (string, bool) {
+	ip := s.clientIP(r)
+	if left, locked := s.lockout.locked("ip:" + ip); locked {
+		s.metrics.add(cntLockedOut, 1)
+		secs := retrySeconds(left)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		writeError(w, http.StatusTooManyRequests, "locked_out",
+			fmt.Sprintf("凭证错误次数过多，已暂停 %d 秒 / too many wrong credentials from this address: locked for %d s", secs, secs))
+		return ip, true
+	}
+	return ip, s.limited(w, s.clientLimiter, "ip:"+ip)
+}
+
+// authFailed counts a wrong credential from ip towards its lockout.
+func (s *Server) authFailed(ip string) {
+	if s.lockout.fail("ip:" + ip) {
+		s.log.Warn("hq: client address locked out after repeated wrong credentials", slog.String("remote", ip))
+	}
 }
 
 func bearer(r *http.Request) (string, bool) {
@@ -293,24 +375,25 @@ func bearer(r *http.Request) (string, bool) {
 // device wraps a handler that needs a device credential ("Bearer DEVICE_ID.SECRET").
 func (s *Server) device(h func(w http.ResponseWriter, r *http.Request, dev sqldb.Device)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		ip, done := s.preAuth(w, r)
+		if done {
+			return
+		}
 		tok, ok := bearer(r)
 		if !ok {
 			s.metrics.add(cntNoCredential, 1)
-			if s.rateLimited(w, "ip:"+clientIP(r)) {
-				return
-			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="checkpoint-device"`)
 			writeError(w, http.StatusUnauthorized, "no_credential", "缺少设备凭证，请先登记设备 / missing device credential: enroll this device first")
 			return
 		}
 		id, secret, _ := strings.Cut(tok, ".")
 		if id == "" || secret == "" || len(id) > checkpoint.MaxIDLen || len(secret) > 128 {
-			s.forged(w, r)
+			s.forged(w, ip)
 			return
 		}
 		dev, err := s.db.Device(r.Context(), id)
 		if errors.Is(err, sqldb.ErrNotFound) {
-			s.forged(w, r)
+			s.forged(w, ip)
 			return
 		}
 		if err != nil {
@@ -318,7 +401,7 @@ func (s *Server) device(h func(w http.ResponseWriter, r *http.Request, dev sqldb
 			return
 		}
 		if !dev.CheckSecret(secret) {
-			s.forged(w, r)
+			s.forged(w, ip)
 			return
 		}
 		if s.rateLimited(w, "dev:"+dev.ID) {
@@ -328,29 +411,62 @@ func (s *Server) device(h func(w http.ResponseWriter, r *http.Request, dev sqldb
 	}
 }
 
-func (s *Server) forged(w http.ResponseWriter, r *http.Request) {
+func (s *Server) forged(w http.ResponseWriter, ip string) {
 	s.metrics.add(cntForged, 1)
-	if s.rateLimited(w, "ip:"+clientIP(r)) {
-		return
-	}
-	// Logged after the rate limit, so a flood of forgeries cannot flood the log.
-	s.log.Warn("hq: rejected device credential", slog.String("remote", clientIP(r)))
+	s.authFailed(ip)
+	// The address's bucket and lockout bound how often this line can be logged.
+	s.log.Warn("hq: rejected device credential", slog.String("remote", ip))
 	w.Header().Set("WWW-Authenticate", `Bearer realm="checkpoint-device", error="invalid_token"`)
 	writeError(w, http.StatusUnauthorized, "bad_credential", "设备凭证无效或已停用 / device credential invalid or revoked")
 }
 
+// scope is what an operator token may do.
+type scope int
+
+const (
+	scopeNone  scope = iota
+	scopeIssue       // POST /api/v1/codes only
+	scopeAdmin       // everything under the admin token
+)
+
+// tokenScope compares tok with both operator tokens, each in constant time.
+func (s *Server) tokenScope(tok string) scope {
+	sc := scopeNone
+	if s.issueToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(s.issueToken)) == 1 {
+		sc = scopeIssue
+	}
+	if s.adminToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(s.adminToken)) == 1 {
+		sc = scopeAdmin
+	}
+	return sc
+}
+
 // admin wraps a handler that needs the admin token.
-func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
+func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc { return s.operator(scopeAdmin, h) }
+
+// issuing wraps a handler that the admin token or the issue token may call.
+func (s *Server) issuing(h http.HandlerFunc) http.HandlerFunc { return s.operator(scopeIssue, h) }
+
+func (s *Server) operator(need scope, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if s.adminToken == "" {
+		ip, done := s.preAuth(w, r)
+		if done {
+			return
+		}
+		if s.adminToken == "" && (need == scopeAdmin || s.issueToken == "") {
 			writeError(w, http.StatusServiceUnavailable, "admin_disabled", "管理接口未启用（未设置管理令牌）/ admin API disabled: no admin token configured")
 			return
 		}
 		tok, ok := bearer(r)
-		if !ok || subtle.ConstantTimeCompare([]byte(tok), []byte(s.adminToken)) != 1 {
+		sc := scopeNone
+		if ok {
+			sc = s.tokenScope(tok)
+		}
+		if sc < need {
 			s.metrics.add(cntAdminDenied, 1)
-			if s.rateLimited(w, "ip:"+clientIP(r)) {
-				return
+			if sc == scopeNone {
+				// A wrong token is a guess; the issue token on an admin route is not.
+				s.authFailed(ip)
 			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="checkpoint-admin"`)
 			writeError(w, http.StatusUnauthorized, "admin_denied", "管理令牌缺失或错误 / missing or wrong admin token")
@@ -358,6 +474,48 @@ func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 		}
 		h(w, r)
 	}
+}
+
+// MinTokenLen is the shortest admin or issue token HQ accepts: 32 random bytes in base64.
+const MinTokenLen = 43
+
+// ErrWeakToken is wrapped by CheckToken.
+var ErrWeakToken = errors.New("token too weak")
+
+// CheckToken refuses an operator token that is too short or too plain to be 32 random bytes
+// (openssl rand -base64 32), or that cannot travel in an Authorization header.
+func CheckToken(tok string) error {
+	if len(tok) < MinTokenLen {
+		return fmt.Errorf("%w: %d characters; want at least %d (32 random bytes, e.g. openssl rand -base64 32)", ErrWeakToken, len(tok), MinTokenLen)
+	}
+	distinct := map[rune]bool{}
+	for _, c := range tok {
+		if c <= ' ' || c > '~' {
+			return fmt.Errorf("%w: only printable ASCII without spaces (e.g. openssl rand -base64 32)", ErrWeakToken)
+		}
+		distinct[c] = true
+	}
+	if len(distinct) < 10 {
+		return fmt.Errorf("%w: too few different characters to be random (e.g. openssl rand -base64 32)", ErrWeakToken)
+	}
+	return nil
+}
+
+func checkTokens(admin, issue string) error {
+	if admin != "" {
+		if err := CheckToken(admin); err != nil {
+			return fmt.Errorf("admin token: %w", err)
+		}
+	}
+	if issue != "" {
+		if err := CheckToken(issue); err != nil {
+			return fmt.Errorf("issue token: %w", err)
+		}
+		if issue == admin {
+			return fmt.Errorf("issue token: %w: the same as the admin token", ErrWeakToken)
+		}
+	}
+	return nil
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {

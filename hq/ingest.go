@@ -186,6 +186,9 @@ func authorize(dev sqldb.Device, v *batchView, rec checkpoint.Record, staffAdd f
 		if !ok || !under(v.parentOf, st.SiteID, dev.SiteID) {
 			return reject("staff_not_allowed", "该工作人员不属于本设备的站点 / staff not on this device's roster")
 		}
+		if !st.Active {
+			return reject("staff_inactive", "该工作人员账号已停用 / staff account is disabled")
+		}
 	}
 	switch rec.Kind {
 	case checkpoint.KindSiteEdit:
@@ -233,8 +236,16 @@ func authorize(dev sqldb.Device, v *batchView, rec checkpoint.Record, staffAdd f
 		if !under(v.parentOf, a.SiteID, st.SiteID) {
 			return reject("staff_add_not_allowed", "该站点不在您的管理范围内 / staff site is outside the supervisor's subtree")
 		}
-		if old, ok := v.staffOf(a.ID); ok && !under(v.parentOf, old.SiteID, st.SiteID) {
-			return reject("staff_add_not_allowed", "该工作人员账号属于其他站点 / that staff account belongs elsewhere")
+		if old, ok := v.staffOf(a.ID); ok {
+			// Only scanner accounts may be changed from a kiosk: overwriting a supervisor
+			// (one below, or oneself) with a scanner entry and a chosen password would take
+			// the account over.
+			if old.Role != checkpoint.RoleScanner {
+				return reject("staff_add_not_allowed", "不能从检查站修改站点管理员账号 / a supervisor account cannot be changed from a kiosk")
+			}
+			if !under(v.parentOf, old.SiteID, st.SiteID) {
+				return reject("staff_add_not_allowed", "该工作人员账号属于其他站点 / that staff account belongs elsewhere")
+			}
 		}
 		if rj := staffAdd(rec, e); rj != nil {
 			return rj
@@ -323,6 +334,12 @@ func (s *Server) handleBatches(w http.ResponseWriter, r *http.Request, dev sqldb
 	}
 	outs, err := s.db.IngestHeld(ctx, accepted, hold, adds.accounts, s.now())
 	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	// A failed re-check fails the push: the kiosk sends the batch again, its records come
+	// back duplicate, and are re-checked then.
+	if err := s.recheck(ctx, accepted, outs); err != nil {
 		s.internal(w, r, err)
 		return
 	}

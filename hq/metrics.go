@@ -3,9 +3,7 @@ package hq
 import (
 	"context"
 	"fmt"
-	"math"
 	"sync"
-	"time"
 
 	checkpoint "github.com/yongji-county/checkpoint"
 	"github.com/yongji-county/checkpoint/hq/sqldb"
@@ -20,9 +18,14 @@ const (
 	cntRateLimited    = "req_rate_limited"
 	cntTooLarge       = "req_too_large"
 	cntBadRequest     = "req_bad_request"
+	cntLockedOut      = "req_locked_out" // any authenticated call from a locked-out address
 	cntRecordRejected = "records_rejected"
 	cntConflict       = "records_conflict"
 	cntRecordHeld     = "records_held"
+	// Assisted registrations and no-code checks (see people.go).
+	cntStatusQueries     = "people_status_queries"      // POST /api/v1/people/status answered
+	cntRechecks          = "records_recheck"            // records listed for an operator's re-check
+	cntRecheckUnreadable = "records_recheck_unreadable" // no personal data HQ could open and look up
 )
 
 // metrics counts in memory; the server flushes the counts to the database every few seconds
@@ -108,54 +111,4 @@ func ReadStats(ctx context.Context, db *sqldb.DB) (Stats, error) {
 		}
 	}
 	return st, nil
-}
-
-// limiter is a per-key token bucket.
-type limiter struct {
-	mu    sync.Mutex
-	rate  float64
-	burst float64
-	now   func() time.Time
-	b     map[string]*bucket
-}
-
-type bucket struct {
-	tokens float64
-	last   time.Time
-}
-
-func newLimiter(rate float64, burst int, now func() time.Time) *limiter {
-	return &limiter{rate: rate, burst: float64(burst), now: now, b: map[string]*bucket{}}
-}
-
-// allow takes a token for key; when none is left it returns false and how long until one is.
-func (l *limiter) allow(key string) (bool, time.Duration) {
-	now := l.now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.b[key]
-	if b == nil {
-		if len(l.b) > 100_000 {
-			l.prune(now)
-		}
-		b = &bucket{tokens: l.burst, last: now}
-		l.b[key] = b
-	}
-	b.tokens = math.Min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
-	b.last = now
-	if b.tokens >= 1 {
-		b.tokens--
-		return true, 0
-	}
-	wait := time.Duration((1 - b.tokens) / l.rate * float64(time.Second))
-	return false, wait
-}
-
-// prune drops buckets that have refilled, which keeps the map bounded under a flood of keys.
-func (l *limiter) prune(now time.Time) {
-	for k, b := range l.b {
-		if b.tokens+now.Sub(b.last).Seconds()*l.rate >= l.burst {
-			delete(l.b, k)
-		}
-	}
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -25,8 +26,15 @@ type Config struct {
 	DSN string
 	// DB is an already open database; the Server does not close it.
 	DB *sqldb.DB
-	// AdminToken guards /api/v1/admin/ and POST /api/v1/codes. Empty disables those endpoints.
+	// AdminToken guards /api/v1/admin/ and POST /api/v1/codes. Empty disables those endpoints;
+	// otherwise it must be at least MinTokenLen characters (CheckToken).
 	AdminToken string
+	// IssueToken is a narrower token that may call POST /api/v1/codes only (a registration desk
+	// issuing codes), not /api/v1/admin/. Empty: only the admin token issues. Same rules.
+	IssueToken string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For HQ believes: behind one, the
+	// client address is the rightmost hop that is not a trusted proxy. Empty: RemoteAddr.
+	TrustedProxies []netip.Prefix
 	// Logger receives request and lifecycle logs (never personal data). Nil: discard.
 	Logger *slog.Logger
 	// Now is the clock. Nil: time.Now.
@@ -35,6 +43,20 @@ type Config struct {
 	// burst). Zero: 10/s and 40.
 	DeviceRate  float64
 	DeviceBurst int
+	// ClientRate and ClientBurst size each client address's token bucket, taken before any
+	// credential is compared (so also for kiosks behind one NAT address). Zero: 100/s and 400.
+	ClientRate  float64
+	ClientBurst int
+	// LockoutFailures wrong credentials (device, admin or enrollment) from one client address
+	// within LockoutPeriod lock that address out for LockoutPeriod: every authenticated call,
+	// with the right credential too, is answered 429. Zero: 10 and 15 minutes.
+	LockoutFailures int
+	LockoutPeriod   time.Duration
+	// StatusQueryRate and StatusQueryBurst size each device's budget for POST
+	// /api/v1/people/status, an oracle over ID numbers. Zero: one a minute, burst 30 (a
+	// registration takes a minute or more to type).
+	StatusQueryRate  float64
+	StatusQueryBurst int
 	// EnrollCodeTTL is how long an enrollment code stays usable. Zero: 24 hours.
 	EnrollCodeTTL time.Duration
 	// RootKey is HQ's root signing key (LoadRootKey, ParseRootKeySeed): it signs every dataset
@@ -51,13 +73,20 @@ type Server struct {
 	log        *slog.Logger
 	now        func() time.Time
 	adminToken string
+	issueToken string
+	trusted    []netip.Prefix
 	enrollTTL  time.Duration
 	root       ed25519.PrivateKey
-	limiter    *limiter
-	metrics    *metrics
-	snap       snapshotCache
-	handler    http.Handler
-	routes     []string
+	limiter    *limiter // per device, after authentication
+	// clientLimiter is per client address, before any credential is compared; statusLimiter
+	// per device for the people-status oracle.
+	clientLimiter *limiter
+	statusLimiter *limiter
+	lockout       *lockout
+	metrics       *metrics
+	snap          snapshotCache
+	handler       http.Handler
+	routes        []string
 
 	closeOnce sync.Once
 	stop      chan struct{}
@@ -69,11 +98,16 @@ type Server struct {
 func New(cfg Config) (*Server, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	if err := checkTokens(cfg.AdminToken, cfg.IssueToken); err != nil {
+		return nil, fmt.Errorf("hq: new: %w", err)
+	}
 	s := &Server{
 		db:         cfg.DB,
 		log:        cfg.Logger,
 		now:        cfg.Now,
 		adminToken: cfg.AdminToken,
+		issueToken: cfg.IssueToken,
+		trusted:    cfg.TrustedProxies,
 		enrollTTL:  cfg.EnrollCodeTTL,
 		root:       cfg.RootKey,
 		metrics:    newMetrics(),
@@ -97,6 +131,13 @@ func New(cfg Config) (*Server, error) {
 		burst = 40
 	}
 	s.limiter = newLimiter(rate, burst, s.now)
+	s.clientLimiter = newLimiter(orF(cfg.ClientRate, 100), orI(cfg.ClientBurst, 400), s.now)
+	s.statusLimiter = newLimiter(orF(cfg.StatusQueryRate, 1.0/60), orI(cfg.StatusQueryBurst, 30), s.now)
+	period := cfg.LockoutPeriod
+	if period <= 0 {
+		period = 15 * time.Minute
+	}
+	s.lockout = newLockout(orI(cfg.LockoutFailures, 10), period, s.now)
 	if s.db == nil {
 		dsn := cfg.DSN
 		if dsn == "" {
@@ -221,4 +262,18 @@ func (s *Server) flush() {
 		s.metrics.giveBack(d)
 		s.log.Warn("hq: saving counters failed", slog.Any("err", err))
 	}
+}
+
+func orF(v, def float64) float64 {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+func orI(v, def int) int {
+	if v > 0 {
+		return v
+	}
+	return def
 }

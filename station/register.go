@@ -73,8 +73,25 @@ func (st *Station) parseRegistration(r Registration) (regInput, error) {
 	return in, nil
 }
 
+// personStatus asks HQ the colour of a person without a code. HQ is asked even when the last
+// sync failed (the network may be back; the sync client bounds the wait), because the
+// alternative is to refer the person. nil means unknown — offline, slow, refused — and the
+// verdict then refers them (no code is not a pass).
+func (st *Station) personStatus(ctx context.Context, id checkpoint.ResidentID) *checkpoint.PersonStatus {
+	if st.sync == nil {
+		return nil
+	}
+	ps, err := st.sync.PersonStatus(ctx, id.Full())
+	if err != nil {
+		st.log.Info("person status not available from HQ: registering as status unknown", "err", err)
+		return nil
+	}
+	return &ps
+}
+
 // Register records an assisted registration (辅助登记 → 提交) with its verdict: the household of
-// a person without a code is the region of their ID number.
+// a person without a code is the region of their ID number, and their colour is what HQ
+// answers for the ID number (unknown offline: 复核).
 func (st *Station) Register(ctx context.Context, s Session, r Registration) (Decision, error) {
 	in, err := st.parseRegistration(r)
 	if err != nil {
@@ -91,7 +108,8 @@ func (st *Station) Register(ctx context.Context, s Session, r Registration) (Dec
 	// A reading outside the plausible range is recorded with its refer (temp_implausible)
 	// verdict: the person does not pass, and the registration is not lost.
 	risk, _ := st.db.RiskAreas(ctx)
-	d := st.decide(checkpoint.VerdictInput{Household: in.id.Region(), Risk: risk, Temperature: t, TempMeasured: true, Config: cfg, Now: st.now()})
+	d := st.decide(checkpoint.VerdictInput{Household: in.id.Region(), Person: st.personStatus(ctx, in.id), Risk: risk,
+		Temperature: t, TempMeasured: true, Config: cfg, Now: st.now()})
 	m := st.meta(s)
 	reg := checkpoint.Registration{NameMasked: in.name.Masked(), IDMasked: in.id.Masked(), PhoneMasked: in.phone.Masked(),
 		Household: in.id.Region(), SMSVerified: false, TempTenths: int(t*10 + 0.5), Verdict: d.Verdict, Reasons: d.Reasons,

@@ -29,7 +29,7 @@ type onlineKiosk struct {
 func newOnlineKiosk(t *testing.T) *onlineKiosk {
 	t.Helper()
 	ctx := context.Background()
-	demo, err := hq.StartDemo(ctx, t.TempDir(), "admin-token-for-tests", nil)
+	demo, err := hq.StartDemo(ctx, t.TempDir(), testAdminToken, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func newOnlineKiosk(t *testing.T) *onlineKiosk {
 func (k *onlineKiosk) admin(t *testing.T, path string) {
 	t.Helper()
 	req, _ := http.NewRequest("POST", k.demo.URL+path, nil)
-	req.Header.Set("Authorization", "Bearer admin-token-for-tests")
+	req.Header.Set("Authorization", "Bearer "+testAdminToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -66,6 +66,7 @@ func newFakeHQ(t *testing.T) *fakeHQ {
 	mux.HandleFunc("POST /api/v1/batches", h.auth(h.batches))
 	mux.HandleFunc("GET /api/v1/config", h.auth(h.config))
 	mux.HandleFunc("GET /api/v1/codes/{id}/status", h.auth(h.codeStatus))
+	mux.HandleFunc("POST /api/v1/people/status", h.auth(h.personStatus))
 	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.mu.Lock()
 		before := h.before

@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,6 +30,8 @@ const defaultDSN = "sqlite:./data/hq.db"
 // database and port :0.
 type serveMain struct {
 	addr, dsn, adminToken string
+	issueToken            string
+	trusted               []netip.Prefix
 	importKey             string
 	rootKey               string
 	tlsCert, tlsKey       string
@@ -44,7 +47,10 @@ func (m *serveMain) parseFlags(args []string, stderr io.Writer) error {
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&m.addr, "addr", "127.0.0.1:8080", "listen address HOST:PORT")
 	fs.StringVar(&m.dsn, "db", envOr("CHECKPOINT_HQ_DB", defaultDSN), "database: sqlite:PATH or postgres://… (env CHECKPOINT_HQ_DB)")
-	fs.StringVar(&m.adminToken, "admin-token", "", "admin API bearer token (default: env CHECKPOINT_ADMIN_TOKEN)")
+	fs.StringVar(&m.adminToken, "admin-token", "", "admin API bearer token, at least 43 characters (default: env CHECKPOINT_ADMIN_TOKEN)")
+	fs.StringVar(&m.issueToken, "issue-token", "", "token that may only issue codes (POST /api/v1/codes) (default: env CHECKPOINT_ISSUE_TOKEN)")
+	fs.Func("trusted-proxy", "CIDR or address of a reverse proxy whose X-Forwarded-For is believed (repeatable, comma-separated; default: env CHECKPOINT_TRUSTED_PROXIES)",
+		m.addTrusted)
 	fs.StringVar(&m.importKey, "import-key", "", "issuer.key file (from hq keygen) to add to HQ's issuing keys at start")
 	fs.StringVar(&m.rootKey, "root-key", "", "root signing key file, mode 0600 (default: env "+hq.EnvRootKey+", else root.key next to the SQLite file or in ./data, made on first start)")
 	fs.StringVar(&m.tlsCert, "tls-cert", "", "serve https with this PEM certificate (chain) file")
@@ -62,6 +68,49 @@ func (m *serveMain) parseFlags(args []string, stderr io.Writer) error {
 	}
 	if (m.tlsCert == "") != (m.tlsKey == "") {
 		return errors.New("--tls-cert and --tls-key go together")
+	}
+	if m.issueToken == "" {
+		m.issueToken = os.Getenv("CHECKPOINT_ISSUE_TOKEN")
+	}
+	if len(m.trusted) == 0 {
+		if v := os.Getenv("CHECKPOINT_TRUSTED_PROXIES"); v != "" {
+			if err := m.addTrusted(v); err != nil {
+				return fmt.Errorf("CHECKPOINT_TRUSTED_PROXIES: %w", err)
+			}
+		}
+	}
+	if m.adminToken != "" {
+		if err := hq.CheckToken(m.adminToken); err != nil {
+			return fmt.Errorf("admin token refused: %w", err)
+		}
+	}
+	if m.issueToken != "" {
+		if err := hq.CheckToken(m.issueToken); err != nil {
+			return fmt.Errorf("issue token refused: %w", err)
+		}
+		if m.issueToken == m.adminToken {
+			return errors.New("issue token refused: it must differ from the admin token")
+		}
+	}
+	return nil
+}
+
+// addTrusted adds one or more comma-separated CIDRs or bare addresses to the trusted proxies.
+func (m *serveMain) addTrusted(v string) error {
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			a, aerr := netip.ParseAddr(part)
+			if aerr != nil {
+				return fmt.Errorf("trusted proxy %q: want a CIDR such as 10.0.0.0/8 or an address", part)
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		m.trusted = append(m.trusted, p.Masked())
 	}
 	return nil
 }
@@ -110,7 +159,7 @@ func (m *serveMain) open(ctx context.Context, stdout io.Writer, log *slog.Logger
 	}
 	generated := false
 	if m.demo && m.adminToken == "" {
-		b := make([]byte, 24)
+		b := make([]byte, 32)
 		rand.Read(b)
 		m.adminToken = base64.RawURLEncoding.EncodeToString(b)
 		generated = true
@@ -119,7 +168,8 @@ func (m *serveMain) open(ctx context.Context, stdout io.Writer, log *slog.Logger
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	srv, err := hq.New(hq.Config{DSN: m.dsn, AdminToken: m.adminToken, Logger: log, RootKey: root})
+	srv, err := hq.New(hq.Config{DSN: m.dsn, AdminToken: m.adminToken, IssueToken: m.issueToken,
+		TrustedProxies: m.trusted, Logger: log, RootKey: root})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -192,10 +242,10 @@ func parseLevel(s string) (slog.Level, error) {
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	m := &serveMain{}
 	if err := m.parseFlags(args, stderr); errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintln(stdout, "usage: hq serve [--addr HOST:PORT] [--db sqlite:PATH|postgres://…] [--admin-token T] [--root-key FILE] [--tls-cert FILE --tls-key FILE] [--import-key FILE] [--demo] [--log-level L]")
+		fmt.Fprintln(stdout, "usage: hq serve [--addr HOST:PORT] [--db sqlite:PATH|postgres://…] [--admin-token T] [--issue-token T] [--trusted-proxy CIDR]… [--root-key FILE] [--tls-cert FILE --tls-key FILE] [--import-key FILE] [--demo] [--log-level L]")
 		return 0
 	} else if err != nil {
-		fmt.Fprintf(stderr, "hq serve: 参数错误 usage error: %v (flags: --addr HOST:PORT --db DSN --admin-token T --root-key FILE --tls-cert FILE --tls-key FILE --import-key FILE --demo)\n", err)
+		fmt.Fprintf(stderr, "hq serve: 参数错误 usage error: %v (flags: --addr HOST:PORT --db DSN --admin-token T --issue-token T --trusted-proxy CIDR --root-key FILE --tls-cert FILE --tls-key FILE --import-key FILE --demo)\n", err)
 		return 2
 	}
 	lvl, err := parseLevel(m.logLevel)

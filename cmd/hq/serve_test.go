@@ -94,6 +94,9 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatalf("stats = %s", so.String())
 	}
 	so.Reset()
+	if rc := runRechecks(context.Background(), []string{"--db", dsn}, &so, &se); rc != 0 || so.Len() != 0 {
+		t.Fatalf("rechecks: %d %q %s; want nothing listed", rc, so.String(), se.String())
+	}
 	if rc := runEnrollCode(context.Background(), []string{"--db", dsn, "--site", "demo-sub-2"}, &so, &se); rc != 0 ||
 		!regexp.MustCompile(`^[A-Z2-9]{4}(-[A-Z2-9]{4}){8}\n$`).MatchString(so.String()) {
 		t.Fatalf("enroll-code: %d %q %s", rc, so.String(), se.String())
@@ -148,12 +151,54 @@ func TestUsageErrors(t *testing.T) {
 		{"enroll-code unknown site", wrap(runEnrollCode), []string{"--db", dsn, "--site", "nope"}, 1},
 		{"stats extra", wrap(runStats), []string{"--db", dsn, "x"}, 2},
 		{"stats bad dsn", wrap(runStats), []string{"--db", "mysql://x"}, 1},
+		{"serve short admin token", wrap(runServe), []string{"--db", dsn, "--admin-token", "admin-token-for-tests"}, 2},
+		{"serve short issue token", wrap(runServe), []string{"--db", dsn, "--issue-token", "issue"}, 2},
+		{"serve issue token = admin token", wrap(runServe), []string{"--db", dsn, "--admin-token", testToken, "--issue-token", testToken}, 2},
+		{"serve bad trusted proxy", wrap(runServe), []string{"--db", dsn, "--trusted-proxy", "10.0.0.0/33"}, 2},
+		{"rechecks extra", wrap(runRechecks), []string{"--db", dsn, "x"}, 2},
+		{"rechecks bad limit", wrap(runRechecks), []string{"--db", dsn, "--limit", "0"}, 2},
 	}
 	for _, c := range cases {
 		var so, se bytes.Buffer
 		if rc := c.run(context.Background(), c.args, &so, &se); rc != c.want || se.Len() == 0 || strings.Count(se.String(), "\n") != 1 {
 			t.Errorf("%s: exit %d, stderr %q; want %d and one line", c.name, rc, se.String(), c.want)
 		}
+	}
+}
+
+// testToken is long and random enough for hq serve.
+const testToken = "cmd-hq-test-token-0123456789-ABCDEFGHIJKLMNOPQRSTUV"
+
+// TestServeTokenLength: hq serve refuses an admin token shorter than 32 random bytes would be,
+// and says why.
+func TestServeTokenLength(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "hq.db")
+	var so, se bytes.Buffer
+	rc := runServe(context.Background(), []string{"--db", dsn, "--addr", "127.0.0.1:0", "--admin-token", "short-token"}, &so, &se)
+	if rc != 2 || !strings.Contains(se.String(), "admin token refused") || !strings.Contains(se.String(), "at least 43") {
+		t.Fatalf("short admin token: exit %d, stderr %q; want 2 and why", rc, se.String())
+	}
+	t.Setenv("CHECKPOINT_ADMIN_TOKEN", "env-short")
+	m := &serveMain{}
+	if err := m.parseFlags([]string{"--db", dsn}, nil); err == nil {
+		t.Fatal("a short CHECKPOINT_ADMIN_TOKEN was accepted")
+	}
+}
+
+func TestServeFlags(t *testing.T) {
+	t.Setenv("CHECKPOINT_ADMIN_TOKEN", "")
+	m := &serveMain{}
+	err := m.parseFlags([]string{"--admin-token", testToken, "--issue-token", testToken + "-issue",
+		"--trusted-proxy", "10.0.0.0/8, 192.168.1.7", "--trusted-proxy", "fd00::/8"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range m.trusted {
+		got = append(got, p.String())
+	}
+	if strings.Join(got, " ") != "10.0.0.0/8 192.168.1.7/32 fd00::/8" || m.issueToken != testToken+"-issue" {
+		t.Fatalf("trusted = %v, issue token %q", got, m.issueToken)
 	}
 }
 

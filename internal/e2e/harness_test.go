@@ -114,7 +114,8 @@ func (n *hqNode) URL() string { return "http://" + n.addr }
 // start opens the database and serves on n.addr. The serving goroutine ends at crash.
 func (n *hqNode) start() {
 	n.t.Helper()
-	cfg := hq.Config{DSN: n.dsn, AdminToken: "e2e-admin", RootKey: n.root}
+	// Every kiosk here comes from 127.0.0.1: the per-address bucket must not be what limits them.
+	cfg := hq.Config{DSN: n.dsn, AdminToken: "e2e-admin-token-0123456789-ABCDEFGHIJKLMNOPQRSTUVWXYZ", ClientRate: 1e6, ClientBurst: 1e6, RootKey: n.root}
 	if n.rate > 0 {
 		cfg.DeviceRate, cfg.DeviceBurst = n.rate, int(n.rate)
 	}
