@@ -136,9 +136,10 @@ func (s *logScreen) cell(r, c int) string {
 
 // syncScreen shows the sync state in words and offers 立即同步.
 type syncScreen struct {
-	u    *UI
-	form *widget.Form
-	now  *widget.Button
+	u          *UI
+	form       *widget.Form
+	now        *widget.Button
+	quarantine *widget.Button // supervisors only; nil otherwise
 }
 
 func (u *UI) showSync() {
@@ -182,7 +183,14 @@ func (u *UI) showSync() {
 	s.now.Importance = widget.HighImportance
 	refresh := widget.NewButton(u.T("sync.refresh"), u.showSync)
 	title := widget.NewLabelWithStyle(u.T("home.sync"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	box := container.NewVBox(title, s.form, container.NewGridWithColumns(2, refresh, s.now))
+	if u.deps.Quarantine != nil && u.sess != nil && u.sess.Supervisor {
+		s.quarantine = widget.NewButton(u.T("sync.view_quarantine"), u.showQuarantine)
+		if v.Quarantined == 0 {
+			s.quarantine.Disable()
+		}
+		box.Add(s.quarantine)
+	}
 	u.screen = s
-	u.setBody("sync", container.NewCenter(container.NewGridWrap(fyne.NewSize(640, 420),
-		container.NewVBox(title, s.form, container.NewGridWithColumns(2, refresh, s.now)))))
+	u.setBody("sync", container.NewCenter(container.NewGridWrap(fyne.NewSize(640, 460), box)))
 }

@@ -120,6 +120,11 @@ func (u *UI) RunTour(ctx context.Context, t Tour) error {
 			s.temp.SetText("36.4")
 			s.remarks.SetText("无手机，家属陪同")
 		}},
+		step{"register-result", func() {
+			if s, ok := u.screen.(*registerScreen); ok {
+				s.onSubmit()
+			}
+		}},
 		step{"sites", func() {
 			u.showSites()
 			if s, ok := u.screen.(*sitesScreen); ok && len(s.sites) > 1 {
@@ -139,6 +144,11 @@ func (u *UI) RunTour(ctx context.Context, t Tour) error {
 		}},
 		step{"log", func() { u.showLog() }},
 		step{"sync", func() { u.showSync() }},
+		step{"quarantine", func() {
+			if u.deps.Quarantine != nil {
+				u.showQuarantine()
+			}
+		}},
 	)
 	for _, s := range steps {
 		if err := shot(s.name, s.f); err != nil {

@@ -50,6 +50,13 @@ type Log interface {
 	QueryLog(ctx context.Context, s station.Session, f station.LogFilter) ([]station.LogRow, int, error)
 }
 
+// Quarantine is the supervisor's view of the records HQ could not store.
+type Quarantine interface {
+	Quarantined(ctx context.Context, s station.Session) ([]station.QuarantineRow, error)
+	Requeue(ctx context.Context, s station.Session, ids ...string) error
+	ExportQuarantine(ctx context.Context, s station.Session) (path string, n int, err error)
+}
+
 // Syncer reports and triggers synchronisation with HQ.
 type Syncer interface {
 	SyncView(ctx context.Context) station.SyncView
@@ -75,12 +82,14 @@ type Deps struct {
 	Sites     Sites
 	Log       Log
 	Syncer    Syncer
-	Camera    Frames // may be nil
-	Wedge     Wedge  // may be nil: keys typed outside any entry are then ignored
-	Lang      string // zh (default) or en
-	DemoHint  string // demo logins shown on the login screen in demo mode
-	IdleLock  time.Duration
-	Now       func() time.Time
+	// Quarantine lists, exports and requeues quarantined records; nil hides the screen.
+	Quarantine Quarantine
+	Camera     Frames // may be nil
+	Wedge      Wedge  // may be nil: keys typed outside any entry are then ignored
+	Lang       string // zh (default) or en
+	DemoHint   string // demo logins shown on the login screen in demo mode
+	IdleLock   time.Duration
+	Now        func() time.Time
 }
 
 // UI is the kiosk's window and its navigation.

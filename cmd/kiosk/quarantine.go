@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,33 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
-	"github.com/yongji-county/checkpoint"
 	"github.com/yongji-county/checkpoint/store"
 )
 
 func init() {
 	register("quarantine", "list, export or requeue the records HQ refused (list|export|requeue --data DIR)", runQuarantine)
-}
-
-// quarantinedJSON is one quarantined record in `kiosk quarantine list` and in an export line
-// (with the envelope added).
-type quarantinedJSON struct {
-	ID            string                `json:"id"`
-	Kind          checkpoint.RecordKind `json:"kind"`
-	SiteID        string                `json:"site_id"`
-	StaffID       string                `json:"staff_id"`
-	CreatedAt     time.Time             `json:"created_at"`
-	QuarantinedAt time.Time             `json:"quarantined_at"`
-	Error         string                `json:"error"`   // HQ's status and code, e.g. "rejected: site_not_allowed"
-	Message       string                `json:"message"` // HQ's words, Chinese first
-	Record        *checkpoint.Record    `json:"record,omitempty"`
-}
-
-func toQuarantinedJSON(q store.QuarantinedRecord) quarantinedJSON {
-	return quarantinedJSON{ID: q.ID, Kind: q.Kind, SiteID: q.SiteID, StaffID: q.StaffID, CreatedAt: q.CreatedAt.UTC(),
-		QuarantinedAt: q.QuarantinedAt.UTC(), Error: q.Error, Message: q.Message}
 }
 
 // quarantineReason is a quarantined record's reason in words: HQ's message when it sent one,
@@ -98,19 +76,20 @@ func runQuarantine(ctx context.Context, args []string, stdout, stderr io.Writer)
 	switch verb {
 	case "list":
 		out := struct {
-			Count   int               `json:"count"`
-			Records []quarantinedJSON `json:"records"`
-		}{Count: len(recs), Records: []quarantinedJSON{}}
+			Count   int                    `json:"count"`
+			Records []store.QuarantineLine `json:"records"`
+		}{Count: len(recs), Records: []store.QuarantineLine{}}
 		for _, q := range recs {
-			out.Records = append(out.Records, toQuarantinedJSON(q))
+			out.Records = append(out.Records, q.Line(false))
 		}
 		return writeJSONLine(stdout, stderr, out)
 	case "export":
-		if err := exportQuarantined(*outPath, recs); err != nil {
-			fmt.Fprintf(stderr, "kiosk quarantine: export: %v\n", err)
+		n, err := db.ExportQuarantined(ctx, *outPath)
+		if err != nil {
+			fmt.Fprintf(stderr, "kiosk quarantine: %v\n", err)
 			return 1
 		}
-		return writeJSONLine(stdout, stderr, map[string]any{"exported": len(recs), "file": *outPath})
+		return writeJSONLine(stdout, stderr, map[string]any{"exported": n, "file": *outPath})
 	}
 	ids := fs.Args()
 	if *all {
@@ -136,36 +115,4 @@ func runQuarantine(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return rc
 	}
 	return code
-}
-
-// exportQuarantined writes one JSON line per record, envelope included, to path (mode 0600),
-// replacing the file only once it is complete.
-func exportQuarantined(path string, recs []store.QuarantinedRecord) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	enc := json.NewEncoder(f)
-	enc.SetEscapeHTML(false)
-	for _, q := range recs {
-		j := toQuarantinedJSON(q)
-		rec := q.Record
-		j.Record = &rec
-		if err := enc.Encode(j); err != nil {
-			f.Close()
-			os.Remove(tmp)
-			return err
-		}
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, path)
 }

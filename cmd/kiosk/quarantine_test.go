@@ -104,7 +104,7 @@ func TestSyncWithQuarantineFailsAndQuarantineCommands(t *testing.T) {
 	rc, out, errOut := dispatchTest(t, "quarantine", "list", "--data", dir)
 	var list struct {
 		Count   int               `json:"count"`
-		Records []quarantinedJSON `json:"records"`
+		Records []store.QuarantineLine `json:"records"`
 	}
 	if err := json.Unmarshal([]byte(out), &list); rc != 0 || err != nil || list.Count != 3 || len(list.Records) != 3 ||
 		list.Records[0].ID != ids[0] || list.Records[0].Error != "rejected: malformed" || list.Records[0].Kind != checkpoint.KindCheck {
@@ -126,7 +126,7 @@ func TestSyncWithQuarantineFailsAndQuarantineCommands(t *testing.T) {
 	sc := bufio.NewScanner(f)
 	n := 0
 	for sc.Scan() {
-		var line quarantinedJSON
+		var line store.QuarantineLine
 		if err := json.Unmarshal(sc.Bytes(), &line); err != nil || line.Record == nil || line.Record.ID != ids[n] || line.Record.Validate() != nil {
 			t.Errorf("export line %d = %s (%v); want the record's envelope", n, sc.Text(), err)
 		}
