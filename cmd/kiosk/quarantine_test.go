@@ -103,7 +103,7 @@ func TestSyncWithQuarantineFailsAndQuarantineCommands(t *testing.T) {
 
 	rc, out, errOut := dispatchTest(t, "quarantine", "list", "--data", dir)
 	var list struct {
-		Count   int               `json:"count"`
+		Count   int                    `json:"count"`
 		Records []store.QuarantineLine `json:"records"`
 	}
 	if err := json.Unmarshal([]byte(out), &list); rc != 0 || err != nil || list.Count != 3 || len(list.Records) != 3 ||
