@@ -10,6 +10,8 @@ import (
 	"syscall"
 
 	"github.com/yongji-county/checkpoint/internal/cli"
+	// Before Fyne reads the locale: scripts run the headless subcommands under LANG=C.
+	_ "github.com/yongji-county/checkpoint/internal/clocale"
 )
 
 var commands = cli.New("kiosk", "usage: kiosk [COMMAND] [FLAGS]   (no command opens the kiosk window)", "run")
