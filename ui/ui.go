@@ -153,6 +153,9 @@ func (u *UI) Window() fyne.Window { return u.win }
 func (u *UI) T(key string, args ...any) string { return u.tr.T(key, args...) }
 
 func (u *UI) setBody(name string, o fyne.CanvasObject) {
+	// The entry that had the focus on the old screen is gone: without this, a handheld
+	// scanner's keys on the new one (扫码枪可直接扫码，无需点击) would still go to it.
+	u.win.Canvas().Unfocus()
 	u.current = name
 	u.body.Objects = []fyne.CanvasObject{o}
 	u.body.Refresh()

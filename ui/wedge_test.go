@@ -1,0 +1,52 @@
+package ui
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/yongji-county/checkpoint/scanner"
+)
+
+// stepClock advances 5 ms at every reading: keys of a handheld scanner's burst.
+type stepClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *stepClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(5 * time.Millisecond)
+	return c.t
+}
+
+// A handheld scanner works right after login, without a click: the keys of its burst go
+// through the window's own key handlers and the real burst detector. Before, the password entry
+// kept the focus after the login screen was gone and swallowed the scan.
+func TestWedgeRightAfterLogin(t *testing.T) {
+	u, _ := newTestUI(t)
+	clock := &stepClock{t: time.Now()}
+	u.deps.Wedge, u.deps.Now = scanner.NewWedge(scanner.WedgeConfig{}), clock.Now
+	s := u.screen.(*loginScreen)
+	test.Type(s.phone, "13800000002")
+	test.Type(s.password, "right-password") // the password entry now has the focus
+	s.password.OnSubmitted(s.password.Text) // Enter in the password entry logs in
+	if u.Current() != "home" {
+		t.Fatalf("after login the screen is %q", u.Current())
+	}
+	c := u.win.Canvas()
+	test.TypeOnCanvas(c, "JXM:WEDGE-SCAN-1")
+	if f := c.Focused(); f != nil {
+		f.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	} else {
+		c.OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	}
+	p, ok := u.screen.(*personScreen)
+	if !ok || p.view.Text != "JXM:WEDGE-SCAN-1" {
+		t.Fatalf("a scan right after login left the screen on %q; want 人员信息 for the scanned code", u.Current())
+	}
+}
