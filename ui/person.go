@@ -102,6 +102,33 @@ type personScreen struct {
 	confirm   *widget.Button
 	cancel    *widget.Button
 	msg       *widget.Label
+	codeChip  *canvas.Rectangle // the code's colour behind its symbol and word; nil for a bad code
+}
+
+// Code colours as shown on a person's phone: the chip behind 绿码 / 黄码 / 红码.
+var codeColours = map[string]color.NRGBA{
+	"green":  {R: 0x1e, G: 0x8c, B: 0x4e, A: 0xff},
+	"yellow": {R: 0xf2, G: 0xc0, B: 0x1d, A: 0xff},
+	"red":    {R: 0xd0, G: 0x34, B: 0x2c, A: 0xff},
+}
+
+// codeChip shows the code's colour as a band behind its symbol and words (never colour alone);
+// the text is white on green and red, black on yellow.
+func (u *UI) codeChip(status, reason string) (fyne.CanvasObject, *canvas.Rectangle) {
+	words := u.statusWords(status, reason)
+	bg, ok := codeColours[status]
+	if !ok {
+		return widget.NewLabel(words), nil
+	}
+	fg := color.Color(color.White)
+	if status == "yellow" {
+		fg = color.Black
+	}
+	rect := canvas.NewRectangle(bg)
+	rect.CornerRadius = 4
+	t := canvas.NewText(words, fg)
+	t.TextStyle = fyne.TextStyle{Bold: true}
+	return container.NewHBox(container.NewStack(rect, container.NewPadded(t))), rect
 }
 
 func (u *UI) showPerson(text string) {
@@ -135,7 +162,9 @@ func (u *UI) showPerson(text string) {
 		add("person.name", view.Name)
 		add("person.id", view.IDMasked)
 		add("person.household", view.Household)
-		add("person.code", u.statusWords(view.Status, view.StatusReason))
+		chip, rect := u.codeChip(view.Status, view.StatusReason)
+		s.codeChip = rect
+		info.Append(u.T("person.code"), chip)
 		add("person.expires", view.ExpiresAt.Local().Format("2006-01-02 15:04"))
 		if view.Online {
 			add("person.checked", u.T("person.online"))

@@ -50,3 +50,25 @@ func TestWedgeRightAfterLogin(t *testing.T) {
 		t.Fatalf("a scan right after login left the screen on %q; want 人员信息 for the scanned code", u.Current())
 	}
 }
+
+// The code's colour is shown in its colour, behind its symbol and word.
+func TestCodeShownInItsColour(t *testing.T) {
+	u, _ := newTestUI(t)
+	for status, want := range codeColours {
+		chip, rect := u.codeChip(status, "")
+		if rect == nil || rect.FillColor != want {
+			t.Errorf("%s code: chip colour %v; want %v", status, rect, want)
+		}
+		if chip == nil {
+			t.Errorf("%s code: no chip", status)
+		}
+	}
+	if _, rect := u.codeChip("purple", ""); rect != nil {
+		t.Error("an unknown status got a colour")
+	}
+	login(t, u, "13800000002")
+	u.showPerson("JXM:GREEN")
+	if p := u.screen.(*personScreen); p.codeChip == nil || p.codeChip.FillColor != codeColours["green"] {
+		t.Errorf("person screen for a green code: chip %v; want green", p.codeChip)
+	}
+}
