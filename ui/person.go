@@ -103,6 +103,7 @@ type personScreen struct {
 	cancel    *widget.Button
 	msg       *widget.Label
 	codeChip  *canvas.Rectangle // the code's colour behind its symbol and word; nil for a bad code
+	keypad    *keypad
 }
 
 // Code colours as shown on a person's phone: the chip behind 绿码 / 黄码 / 红码.
@@ -204,6 +205,11 @@ func (u *UI) showPerson(text string) {
 	title := widget.NewLabelWithStyle(u.T("person.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	left := container.NewVBox(title, info)
 	left.Objects = append(left.Objects, notes...)
+	s.keypad = u.newKeypad(s.temp)
+	if !view.Valid {
+		s.keypad.box.Hide()
+	}
+	left.Add(s.keypad.box)
 	right := container.NewVBox(s.banner.box, s.banner.msg, measure, exception, s.localStay, s.msg,
 		container.NewGridWithColumns(2, s.cancel, s.confirm))
 	u.screen = s

@@ -72,3 +72,34 @@ func TestCodeShownInItsColour(t *testing.T) {
 		t.Errorf("person screen for a green code: chip %v; want green", p.codeChip)
 	}
 }
+
+// The temperature keypad types into the temperature entry: digits, a quick reading, backspace.
+func TestTemperatureKeypad(t *testing.T) {
+	u, _ := newTestUI(t)
+	login(t, u, "13800000002")
+	u.showPerson("JXM:GREEN")
+	p := u.screen.(*personScreen)
+	for _, k := range []string{"3", "7", ".", "4", "⌫", "2"} {
+		test.Tap(p.keypad.keys[k])
+	}
+	if p.temp.Text != "37.2" {
+		t.Errorf("after 3 7 . 4 ⌫ 2 the entry reads %q; want 37.2", p.temp.Text)
+	}
+	test.Tap(p.keypad.keys["36.5"])
+	if p.temp.Text != "36.5" {
+		t.Errorf("quick 36.5 gives %q", p.temp.Text)
+	}
+	for range 4 {
+		test.Tap(p.keypad.keys["9"])
+	}
+	if p.temp.Text != "36.59" {
+		t.Errorf("the entry took more than 5 characters: %q", p.temp.Text)
+	}
+	test.Tap(p.keypad.keys[u.T("keypad.clear")])
+	if p.temp.Text != "" {
+		t.Errorf("clear left %q", p.temp.Text)
+	}
+	if sz := p.keypad.keys["5"].Size(); sz.Width < 80 || sz.Height < 56 {
+		t.Errorf("a key is %v; want at least 80×56 for gloved fingers", sz)
+	}
+}
