@@ -22,6 +22,10 @@ type checkIDOutput struct {
 	Birth     string `json:"birth"` // YYYY-MM-DD
 	Sex       string `json:"sex"`   // M or F
 	Region    string `json:"region"`
+	// RegionName is the region's name (checkpoint.RegionName): 吉林省吉林市永吉县, or
+	// 未知地区（220299） with RegionKnown false; "" for an invalid ID.
+	RegionName  string `json:"region_name"`
+	RegionKnown bool   `json:"region_known"`
 	MessageZH string `json:"message_zh,omitempty"`
 	MessageEN string `json:"message_en,omitempty"`
 }
@@ -58,6 +62,7 @@ func runCheckID(_ context.Context, args []string, stdout, stderr io.Writer) int 
 			Valid: true, Masked: id.Masked(), Birth: id.Birth().Format("2006-01-02"),
 			Sex: string(id.Sex()), Region: id.Region(),
 		}
+		out.RegionName, out.RegionKnown = checkpoint.RegionName(id.Region())
 	}
 	return writeJSONLine(stdout, stderr, out)
 }
