@@ -99,6 +99,7 @@ type personScreen struct {
 	banner    *verdictBanner
 	temp      *widget.Entry
 	localStay *widget.Check
+	household *widget.Label // 户籍地 by name
 	confirm   *widget.Button
 	cancel    *widget.Button
 	msg       *widget.Label
@@ -126,15 +127,16 @@ func (u *UI) showPerson(text string) {
 	s.cancel = widget.NewButton(u.T("person.cancel"), u.showScan)
 
 	info := widget.NewForm()
-	add := func(k, v string) {
+	add := func(k, v string) *widget.Label {
 		l := widget.NewLabel(v)
 		l.Wrapping = fyne.TextWrapWord
 		info.Append(u.T(k), l)
+		return l
 	}
 	if view.Valid {
 		add("person.name", view.Name)
 		add("person.id", view.IDMasked)
-		add("person.household", view.Household)
+		s.household = add("person.household", u.regionName(view.Household))
 		add("person.code", u.statusWords(view.Status, view.StatusReason))
 		add("person.expires", view.ExpiresAt.Local().Format("2006-01-02 15:04"))
 		if view.Online {
