@@ -100,6 +100,7 @@ type personScreen struct {
 	temp      *widget.Entry
 	localStay *widget.Check
 	household *widget.Label // 户籍地 by name
+	exception *widget.Label // the high-risk note, with the listed area by name
 	confirm   *widget.Button
 	cancel    *widget.Button
 	msg       *widget.Label
@@ -163,9 +164,14 @@ func (u *UI) showPerson(text string) {
 		notes = append(notes, w)
 	}
 	measure := widget.NewForm(widget.NewFormItem(u.T("person.temp"), s.temp))
-	exception := widget.NewLabel("⚠ " + u.T("person.high_risk"))
+	warning := "⚠ " + u.T("person.high_risk")
+	if view.RiskArea != "" {
+		warning += "\n" + u.T("person.risk_area", u.regionName(view.RiskArea))
+	}
+	exception := widget.NewLabel(warning)
 	exception.Importance = widget.WarningImportance
 	exception.Wrapping = fyne.TextWrapWord
+	s.exception = exception
 	if !view.HighRisk {
 		s.localStay.Hide()
 		exception.Hide()

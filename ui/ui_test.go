@@ -41,7 +41,7 @@ func (f *fake) Scan(_ context.Context, _ station.Session, text string) station.S
 		household = "220221"
 	}
 	return station.ScanView{Text: text, Valid: true, Name: "李四", IDMasked: "220221********1234", Household: household,
-		Status: "green", HighRisk: text == "risky", ExpiresAt: time.Now().Add(time.Hour),
+		Status: "green", HighRisk: text == "risky", RiskArea: map[bool]string{true: "2202"}[text == "risky"], ExpiresAt: time.Now().Add(time.Hour),
 		Decision: station.Decision{Verdict: "pass", MessageZH: "通行", MessageEN: "pass"}}
 }
 func (f *fake) Decide(v station.ScanView, temp string, localStay bool) (station.Decision, error) {
@@ -191,6 +191,9 @@ func TestHighRiskOffersLocalStay(t *testing.T) {
 	}
 	if p.banner.word.Text != "劝返" {
 		t.Errorf("banner says %q; want 劝返", p.banner.word.Text)
+	}
+	if !strings.HasSuffix(p.exception.Text, "所列高风险地区：吉林省吉林市") {
+		t.Errorf("high-risk note %q does not name the listed area (2202)", p.exception.Text)
 	}
 	p.localStay.SetChecked(true)
 	test.Type(p.temp, "36.5")
