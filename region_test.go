@@ -146,3 +146,23 @@ func BenchmarkRegionName(b *testing.B) {
 		RegionName("220221")
 	}
 }
+
+// FuzzRegionName: any text is answered without a panic; a known code has a real name and an
+// unknown one says so with the code.
+func FuzzRegionName(f *testing.F) {
+	for _, s := range []string{"220221", "22", "2202", "110103", "220201", "500201", "", "22x", "0000000"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, code string) {
+		name, known := RegionName(code)
+		en, knownEN := RegionNameEN(code)
+		switch {
+		case known != knownEN:
+			t.Fatalf("RegionName(%q) known %v, RegionNameEN %v", code, known, knownEN)
+		case known && (name == "" || strings.Contains(name, "未知") || !strings.HasSuffix(en, "("+code+")")):
+			t.Fatalf("RegionName(%q) = %q, %q; known", code, name, en)
+		case !known && code != "" && name != "未知地区（"+code+"）":
+			t.Fatalf("RegionName(%q) = %q; want 未知地区（code）", code, name)
+		}
+	})
+}
