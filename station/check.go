@@ -45,7 +45,7 @@ func (st *Station) Scan(ctx context.Context, s Session, text string) ScanView {
 	v.CodeID, v.Name, v.IDMasked, v.Household = claims.CodeID, claims.Name, claims.IDMasked, claims.Household
 	v.Status, v.StatusReason, v.Kind, v.ExpiresAt = string(claims.Status), claims.Reason, string(claims.Kind), claims.ExpiresAt
 	if a, ok := risk.Match(claims.Household, now); ok && a.Level == checkpoint.RiskHigh {
-		v.HighRisk = true
+		v.HighRisk, v.RiskArea = true, a.Code
 	}
 	// By holder, not code: a live code refreshes every few minutes, the holder id stays.
 	if at, ok, err := st.db.LastCheckOf(ctx, claims.HolderID, now.Add(-RecentCheck)); err == nil && ok {

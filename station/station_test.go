@@ -174,6 +174,9 @@ func TestScanDecideConfirm(t *testing.T) {
 		if v.HighRisk != strings.HasPrefix(tt.household, "2201") {
 			t.Errorf("%s: HighRisk = %v", tt.name, v.HighRisk)
 		}
+		if want := map[bool]string{true: "220100"}[v.HighRisk]; v.RiskArea != want {
+			t.Errorf("%s: RiskArea = %q; want %q (the listed area)", tt.name, v.RiskArea, want)
+		}
 		d, err := f.st.Confirm(ctx, sess, v, tt.temp, tt.localStay)
 		if err != nil || d.Verdict != tt.want {
 			t.Errorf("%s: Confirm = %s, %v; want %s", tt.name, d.Verdict, err, tt.want)

@@ -39,6 +39,7 @@ type ScanView struct {
 	Kind         string
 	ExpiresAt    time.Time
 	HighRisk     bool      // household in a high-risk area: staff may confirm the local-stay exception
+	RiskArea     string    // when HighRisk, the listed area's code (2, 4 or 6 digits: a province, city or county)
 	LastSeen     time.Time // zero when this code's holder was not checked here recently
 	Online       bool      // the live status was confirmed with HQ
 	LiveChanged  bool      // HQ says the colour changed since the code was issued

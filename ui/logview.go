@@ -43,8 +43,8 @@ func (u *UI) showLog() {
 	s.verdict.OnChanged = func(string) { s.offset = 0; s.load() }
 	s.info = widget.NewLabel("")
 	s.msg = errorLabel()
-	cols := []string{"log.time", "log.kind", "person.name", "person.id", "log.verdict", "log.temp", "log.synced"}
-	widths := []float32{190, 90, 110, 230, 110, 90, 90}
+	cols := []string{"log.time", "log.kind", "person.name", "person.id", "person.household", "log.verdict", "log.temp", "log.synced"}
+	widths := []float32{190, 90, 110, 210, 230, 110, 90, 90}
 	s.table = widget.NewTable(
 		func() (int, int) { return len(s.rows), len(cols) },
 		func() fyne.CanvasObject { return widget.NewLabel("") },
@@ -121,11 +121,13 @@ func (s *logScreen) cell(r, c int) string {
 	case 3:
 		return row.IDMasked
 	case 4:
+		return s.u.regionName(row.Household)
+	case 5:
 		sym, w, _ := s.u.verdictLook(row.Verdict)
 		return sym + " " + w
-	case 5:
-		return row.TempC
 	case 6:
+		return row.TempC
+	case 7:
 		if row.Synced {
 			return "✔ " + s.u.T("log.yes")
 		}

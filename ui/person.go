@@ -99,6 +99,8 @@ type personScreen struct {
 	banner    *verdictBanner
 	temp      *widget.Entry
 	localStay *widget.Check
+	household *widget.Label // 户籍地 by name
+	exception *widget.Label // the high-risk note, with the listed area by name
 	confirm   *widget.Button
 	cancel    *widget.Button
 	msg       *widget.Label
@@ -154,15 +156,16 @@ func (u *UI) showPerson(text string) {
 	s.cancel = widget.NewButton(u.T("person.cancel"), u.showScan)
 
 	info := widget.NewForm()
-	add := func(k, v string) {
+	add := func(k, v string) *widget.Label {
 		l := widget.NewLabel(v)
 		l.Wrapping = fyne.TextWrapWord
 		info.Append(u.T(k), l)
+		return l
 	}
 	if view.Valid {
 		add("person.name", view.Name)
 		add("person.id", view.IDMasked)
-		add("person.household", view.Household)
+		s.household = add("person.household", u.regionName(view.Household))
 		chip, rect := u.codeChip(view.Status, view.StatusReason)
 		s.codeChip = rect
 		info.Append(u.T("person.code"), chip)
@@ -191,9 +194,14 @@ func (u *UI) showPerson(text string) {
 		notes = append(notes, w)
 	}
 	measure := widget.NewForm(widget.NewFormItem(u.T("person.temp"), s.temp))
-	exception := widget.NewLabel("⚠ " + u.T("person.high_risk"))
+	warning := "⚠ " + u.T("person.high_risk")
+	if view.RiskArea != "" {
+		warning += "\n" + u.T("person.risk_area", u.regionName(view.RiskArea))
+	}
+	exception := widget.NewLabel(warning)
 	exception.Importance = widget.WarningImportance
 	exception.Wrapping = fyne.TextWrapWord
+	s.exception = exception
 	if !view.HighRisk {
 		s.localStay.Hide()
 		exception.Hide()

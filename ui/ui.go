@@ -152,6 +152,18 @@ func (u *UI) Window() fyne.Window { return u.win }
 // T translates key for the current language.
 func (u *UI) T(key string, args ...any) string { return u.tr.T(key, args...) }
 
+// regionName is a division code as the domain names it in the current language: 吉林省吉林市永吉县,
+// or in English 吉林省吉林市永吉县 (220221) (the names have no English form); unknown codes read
+// 未知地区（220299） / unknown region (220299).
+func (u *UI) regionName(code string) string {
+	if u.tr.Lang() == LangEN {
+		n, _ := checkpoint.RegionNameEN(code)
+		return n
+	}
+	n, _ := checkpoint.RegionName(code)
+	return n
+}
+
 func (u *UI) setBody(name string, o fyne.CanvasObject) {
 	// The entry that had the focus on the old screen is gone: without this, a handheld
 	// scanner's keys on the new one (扫码枪可直接扫码，无需点击) would still go to it.

@@ -36,8 +36,12 @@ func (f *fake) Scan(_ context.Context, _ station.Session, text string) station.S
 	if text == "bad" {
 		return station.ScanView{Text: text, ErrorKind: "malformed", Decision: station.Decision{Verdict: "invalid", MessageZH: "无法识别的码", MessageEN: "unreadable"}}
 	}
-	return station.ScanView{Text: text, Valid: true, Name: "李四", IDMasked: "220221********1234", Household: "220100",
-		Status: "green", HighRisk: text == "risky", ExpiresAt: time.Now().Add(time.Hour),
+	household := map[string]string{"retired": "110103", "unknown": "220299"}[text]
+	if household == "" {
+		household = "220221"
+	}
+	return station.ScanView{Text: text, Valid: true, Name: "李四", IDMasked: "220221********1234", Household: household,
+		Status: "green", HighRisk: text == "risky", RiskArea: map[bool]string{true: "2202"}[text == "risky"], ExpiresAt: time.Now().Add(time.Hour),
 		Decision: station.Decision{Verdict: "pass", MessageZH: "通行", MessageEN: "pass"}}
 }
 func (f *fake) Decide(v station.ScanView, temp string, localStay bool) (station.Decision, error) {
@@ -92,7 +96,7 @@ func (f *fake) AddStaff(_ context.Context, _ station.Session, n station.NewStaff
 	return nil
 }
 func (f *fake) QueryLog(context.Context, station.Session, station.LogFilter) ([]station.LogRow, int, error) {
-	return []station.LogRow{{ID: "1", Kind: "check", At: time.Now(), Name: "李*", Verdict: "pass"}}, 1, nil
+	return []station.LogRow{{ID: "1", Kind: "check", At: time.Now(), Name: "李*", Verdict: "pass", Household: "220221"}}, 1, nil
 }
 func (f *fake) SyncView(context.Context) station.SyncView {
 	return station.SyncView{Enrolled: true, Pending: 3}
@@ -188,11 +192,55 @@ func TestHighRiskOffersLocalStay(t *testing.T) {
 	if p.banner.word.Text != "劝返" {
 		t.Errorf("banner says %q; want 劝返", p.banner.word.Text)
 	}
+	if !strings.HasSuffix(p.exception.Text, "所列高风险地区：吉林省吉林市") {
+		t.Errorf("high-risk note %q does not name the listed area (2202)", p.exception.Text)
+	}
 	p.localStay.SetChecked(true)
 	test.Type(p.temp, "36.5")
 	test.Tap(p.confirm)
 	if len(f.confirmed) != 1 || !strings.HasSuffix(f.confirmed[0], "|pass") {
 		t.Fatalf("confirmed %v; want a pass with the exception", f.confirmed)
+	}
+}
+
+// TestPersonShowsHouseholdName: 户籍地 reads as a name, not a code, in both languages.
+func TestPersonShowsHouseholdName(t *testing.T) {
+	tests := []struct {
+		lang, text, want string
+	}{
+		{LangZH, "ok", "吉林省吉林市永吉县"},
+		{LangZH, "retired", "北京市崇文区"},
+		{LangZH, "unknown", "未知地区（220299）"},
+		{LangEN, "ok", "吉林省吉林市永吉县 (220221)"},
+		{LangEN, "unknown", "unknown region (220299)"},
+	}
+	for _, tt := range tests {
+		u, _ := newTestUI(t)
+		login(t, u, "13800000002")
+		u.tr.SetLang(tt.lang)
+		u.showPerson(tt.text)
+		p := u.screen.(*personScreen)
+		if p.household == nil {
+			t.Fatalf("%s: person screen for %q has no household line", tt.lang, tt.text)
+		}
+		if p.household.Text != tt.want {
+			t.Errorf("%s: person screen for %q shows household %q; want %q", tt.lang, tt.text, p.household.Text, tt.want)
+			continue
+		}
+		if !labelShown(u.Window().Canvas(), tt.want) {
+			t.Errorf("%s: no visible label %q on the person screen", tt.lang, tt.want)
+		}
+	}
+}
+
+// TestLogShowsHouseholdName: the log has a 户籍地 column with the name.
+func TestLogShowsHouseholdName(t *testing.T) {
+	u, _ := newTestUI(t)
+	login(t, u, "13800000001")
+	u.showLog()
+	s := u.screen.(*logScreen)
+	if got := s.cell(0, 4); got != "吉林省吉林市永吉县" {
+		t.Errorf("log household cell = %q; want 吉林省吉林市永吉县", got)
 	}
 }
 
@@ -254,6 +302,16 @@ func TestSitesForSupervisor(t *testing.T) {
 	if u.Current() != "site_form" || len(f.saved) != 0 {
 		t.Fatalf("an incomplete site was saved: %v", f.saved)
 	}
+}
+
+// labelShown reports whether a visible label laid out on c reads text.
+func labelShown(c fyne.Canvas, text string) bool {
+	for _, o := range test.LaidOutObjects(c.Content()) {
+		if l, ok := o.(*widget.Label); ok && l.Visible() && l.Text == text {
+			return true
+		}
+	}
+	return false
 }
 
 func findButton(o fyne.CanvasObject, text string) *widget.Button {

@@ -16,14 +16,18 @@ func init() {
 
 // checkIDOutput is the JSON contract of "kiosk check-id". It never carries the full ID.
 type checkIDOutput struct {
-	Valid     bool   `json:"valid"`
-	Error     string `json:"error"` // length, character, date, region or check; "" when valid
-	Masked    string `json:"masked"`
-	Birth     string `json:"birth"` // YYYY-MM-DD
-	Sex       string `json:"sex"`   // M or F
-	Region    string `json:"region"`
-	MessageZH string `json:"message_zh,omitempty"`
-	MessageEN string `json:"message_en,omitempty"`
+	Valid  bool   `json:"valid"`
+	Error  string `json:"error"` // length, character, date, region or check; "" when valid
+	Masked string `json:"masked"`
+	Birth  string `json:"birth"` // YYYY-MM-DD
+	Sex    string `json:"sex"`   // M or F
+	Region string `json:"region"`
+	// RegionName is the region's name (checkpoint.RegionName): 吉林省吉林市永吉县, or
+	// 未知地区（220299） with RegionKnown false; "" for an invalid ID.
+	RegionName  string `json:"region_name"`
+	RegionKnown bool   `json:"region_known"`
+	MessageZH   string `json:"message_zh,omitempty"`
+	MessageEN   string `json:"message_en,omitempty"`
 }
 
 // runCheckID validates ID and prints one JSON object; it exits 0 for valid and invalid IDs alike
@@ -58,6 +62,7 @@ func runCheckID(_ context.Context, args []string, stdout, stderr io.Writer) int 
 			Valid: true, Masked: id.Masked(), Birth: id.Birth().Format("2006-01-02"),
 			Sex: string(id.Sex()), Region: id.Region(),
 		}
+		out.RegionName, out.RegionKnown = checkpoint.RegionName(id.Region())
 	}
 	return writeJSONLine(stdout, stderr, out)
 }

@@ -11,9 +11,11 @@ func TestCheckID(t *testing.T) {
 		id   string
 		want string // the whole JSON line
 	}{
-		{"220221199001011233", `{"valid":true,"error":"","masked":"220221********1233","birth":"1990-01-01","sex":"M","region":"220221"}`},
-		{"11010519491231002x", `{"valid":true,"error":"","masked":"110105********002X","birth":"1949-12-31","sex":"F","region":"110105"}`},
-		{"2202211990", `{"valid":false,"error":"length","masked":"","birth":"","sex":"","region":"",`},
+		{"220221199001011233", `{"valid":true,"error":"","masked":"220221********1233","birth":"1990-01-01","sex":"M","region":"220221","region_name":"吉林省吉林市永吉县","region_known":true}`},
+		{"11010519491231002x", `{"valid":true,"error":"","masked":"110105********002X","birth":"1949-12-31","sex":"F","region":"110105","region_name":"北京市朝阳区","region_known":true}`},
+		{"11010319900101123X", `{"valid":true,"error":"","masked":"110103********123X","birth":"1990-01-01","sex":"M","region":"110103","region_name":"北京市崇文区","region_known":true}`},
+		{"220299199001011233", `{"valid":true,"error":"","masked":"220299********1233","birth":"1990-01-01","sex":"M","region":"220299","region_name":"未知地区（220299）","region_known":false}`},
+		{"2202211990", `{"valid":false,"error":"length","masked":"","birth":"","sex":"","region":"","region_name":"","region_known":false,`},
 		{"22022119900101123Y", `{"valid":false,"error":"character",`},
 		{"220221199002301233", `{"valid":false,"error":"date",`},
 		{"220221209001011233", `{"valid":false,"error":"date",`},

@@ -26,9 +26,12 @@ func init() {
 // exportHeader names the columns, Chinese first then English.
 var exportHeader = []string{
 	"时间 Time", "类型 Kind", "结论 Verdict", "原因 Reasons", "姓名 Name", "证件号 ID number", "手机 Phone",
-	"户籍地 Household", "体温 Temp °C", "码状态 Code status", "站点 Site", "扫码员 Staff", "备注 Remarks",
+	"户籍地 Household", "户籍地名称 Household name", "体温 Temp °C", "码状态 Code status", "站点 Site", "扫码员 Staff", "备注 Remarks",
 	"同步 Sync", "记录 Record ID",
 }
+
+// exportTempCol is the index of the temperature column, which XLSX keeps a number.
+const exportTempCol = 9
 
 // exportOutput is the one-line JSON summary "kiosk export" prints.
 type exportOutput struct {
@@ -115,9 +118,10 @@ func exportRow(e store.LogEntry) []string {
 	if e.TempTenths > 0 {
 		temp = strconv.FormatFloat(float64(e.TempTenths)/10, 'f', 1, 64)
 	}
+	household, _ := checkpoint.RegionName(e.Household) // 未知地区（code） when not known
 	row := []string{
 		e.At.In(checkpoint.ChinaTime).Format("2006-01-02 15:04:05"), string(e.Kind), e.Verdict,
-		strings.Join(e.Reasons, ","), e.NameMasked, e.IDMasked, e.PhoneMasked, e.Household, temp,
+		strings.Join(e.Reasons, ","), e.NameMasked, e.IDMasked, e.PhoneMasked, e.Household, household, temp,
 		e.CodeStatus, e.SiteID, e.StaffID, e.Remarks, e.Sync, e.ID,
 	}
 	for i, s := range row {
@@ -175,6 +179,7 @@ func exportXLSX(ctx context.Context, db *store.DB, f store.LogFilter, path strin
 	}
 	sw.SetColWidth(1, 1, 20)
 	sw.SetColWidth(5, 7, 20)
+	sw.SetColWidth(9, 9, 30) // household name
 	header := make([]any, len(exportHeader))
 	for i, h := range exportHeader {
 		header[i] = h
@@ -191,7 +196,7 @@ func exportXLSX(ctx context.Context, db *store.DB, f store.LogFilter, path strin
 			cells[i] = excelize.Cell{StyleID: text, Value: s}
 		}
 		if e.TempTenths > 0 { // temperature stays a number
-			cells[8] = float64(e.TempTenths) / 10
+			cells[exportTempCol] = float64(e.TempTenths) / 10
 		}
 		cell, err := excelize.CoordinatesToCellName(1, n+1)
 		if err != nil {

@@ -30,8 +30,10 @@ func exportFixture(t *testing.T) string {
 		return store.Meta{DeviceID: "d1", SiteID: "s1", StaffID: "st1", At: time.Date(2022, 4, day, 2, 0, 0, 0, time.UTC)}
 	}
 	p := checkpoint.Personal{Name: "张三", ID: "220221199001011233", Phone: "13800138000"}
+	households := map[int]string{1: "220221", 2: "110103", 3: "220299"} // current, retired, unknown
 	for day, remarks := range map[int]string{1: "=HYPERLINK(\"http://x\")", 2: "+1", 3: "正常"} {
-		c := checkpoint.Check{Verdict: "pass", Reasons: []string{"green_code"}, IDMasked: "220221********1233", NameMasked: "张*", TempTenths: 366, Remarks: remarks}
+		c := checkpoint.Check{Verdict: "pass", Reasons: []string{"green_code"}, IDMasked: "220221********1233", NameMasked: "张*", TempTenths: 366,
+			Household: households[day], Remarks: remarks}
 		if _, err := db.SaveCheck(ctx, meta(day), c, p); err != nil {
 			t.Fatal(err)
 		}
@@ -69,6 +71,7 @@ func TestExportCSV(t *testing.T) {
 		t.Fatalf("CSV rows = %d; want header + 4", len(recs))
 	}
 	assertSafe(t, "csv", recs[1:])
+	assertHousehold(t, "csv", recs)
 }
 
 func TestExportXLSX(t *testing.T) {
@@ -88,6 +91,10 @@ func TestExportXLSX(t *testing.T) {
 		t.Fatalf("xlsx rows = %d; want header + 3 (days 2 and 3)", len(rows))
 	}
 	assertSafe(t, "xlsx", rows[1:])
+	assertHousehold(t, "xlsx", rows)
+	if typ, _ := x.GetCellType("Sheet1", "J2"); typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
+		t.Errorf("temperature cell J2 has type %v; want a number", typ)
+	}
 	for r := 2; r <= len(rows); r++ {
 		cell, _ := excelize.CoordinatesToCellName(6, r)
 		typ, err := x.GetCellType("Sheet1", cell)
@@ -100,6 +107,24 @@ func TestExportXLSX(t *testing.T) {
 		}
 		if f, _ := x.GetCellFormula("Sheet1", cell); f != "" {
 			t.Errorf("cell %s has a formula %q", cell, f)
+		}
+	}
+}
+
+// assertHousehold checks the household name column: after the code, the name RegionName gives
+// (a retired code its old name, an unknown one 未知地区（code）).
+func assertHousehold(t *testing.T, what string, rows [][]string) {
+	t.Helper()
+	if rows[0][7] != "户籍地 Household" || rows[0][8] != "户籍地名称 Household name" || rows[0][9] != "体温 Temp °C" {
+		t.Fatalf("%s: header %q; want 户籍地, 户籍地名称, 体温 in columns 8-10", what, rows[0])
+	}
+	want := map[string]string{"220221": "吉林省吉林市永吉县", "110103": "北京市崇文区", "220299": "未知地区（220299）"}
+	for _, row := range rows[1:] {
+		if w, ok := want[row[7]]; !ok || row[8] != w {
+			t.Errorf("%s: household %q named %q; want %q", what, row[7], row[8], w)
+		}
+		if row[9] != "36.6" && row[9] != "" {
+			t.Errorf("%s: temperature cell = %q; want 36.6 or empty", what, row[9])
 		}
 	}
 }

@@ -160,6 +160,7 @@ type kiosk struct {
 	db    *store.DB
 	dev   store.Device
 	staff string
+	site  string // empty: the device's own site
 	c     *sync.Client
 }
 
@@ -218,7 +219,7 @@ func (w tWriter) Write(p []byte) (int, error) {
 // event. i makes the content differ.
 func (k *kiosk) record(ctx context.Context, i int) error {
 	now := time.Now().UTC()
-	m := store.Meta{StaffID: k.staff}
+	m := store.Meta{StaffID: k.staff, SiteID: k.site}
 	if i%10 == 9 {
 		_, err := k.db.SaveStaffEvent(ctx, m, checkpoint.StaffEvent{Event: "local_stay_confirmed", At: now, Detail: fmt.Sprintf("e2e %d", i)})
 		return err
