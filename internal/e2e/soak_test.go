@@ -168,7 +168,21 @@ func TestSoak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("HQ holds %d records (%d of them held for an operator) from %d kiosks", want, held, len(ks))
+	reasons := map[string]int{}
+	for after := ""; ; {
+		page, err := node.srv.DB().Held(ctx, after, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range page {
+			reasons[h.Reason]++
+		}
+		if len(page) < 1000 {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	t.Logf("HQ holds %d records (%d of them held for an operator: %v) from %d kiosks", want, held, reasons, len(ks))
 
 	for i, k := range ks {
 		st := k.stats()
