@@ -1,8 +1,8 @@
-// Package sqldb is HQ's storage: one portable SQL schema on SQLite (modernc.org/sqlite, pure Go)
-// or PostgreSQL (jackc/pgx/v5 through database/sql). Queries are written once with "?"
-// placeholders and rewritten to "$n" for PostgreSQL, so PostgreSQL-wire engines such as
-// CockroachDB run the same statements. The one exception is record ingest on PostgreSQL, which
-// loads batches with COPY (see DB.Ingest).
+// Package sqldb is HQ's storage: one SQL schema on SQLite (modernc.org/sqlite, pure Go) or
+// PostgreSQL (jackc/pgx/v5 through database/sql), also on a Citus cluster (distribute.go).
+// Queries are written once with "?" placeholders and rewritten to "$n" for PostgreSQL. What
+// differs on PostgreSQL: record ingest loads batches with COPY (see DB.Ingest), and records is
+// partitioned by month (partitions.go, made by a Go migration).
 package sqldb
 
 import (
