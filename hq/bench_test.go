@@ -56,11 +56,15 @@ func pushRaw(c *http.Client, url, auth string, body []byte) (checkpoint.PushResp
 	return pr, json.NewDecoder(resp.Body).Decode(&pr)
 }
 
-// BenchmarkIngest pushes 1000-record gzip batches from one kiosk through the HTTP handler.
+// BenchmarkIngest pushes 1000-record gzip batches from one kiosk through the HTTP handler (on
+// PostgreSQL into the partitioned records table, as HQ runs it).
 func BenchmarkIngest(b *testing.B) {
 	for _, be := range dbtest.Backends() {
 		b.Run(be.Name, func(b *testing.B) {
 			e := newEnv(b, be.DSN(b), Config{})
+			if ps, err := e.srv.db.Partitions(context.Background()); err != nil || be.Name == "postgres" && len(ps) == 0 {
+				b.Fatalf("records partitions = %v, %v; want the monthly partitions on PostgreSQL", ps, err)
+			}
 			bodies := make([][]byte, 0, 64)
 			for range 64 {
 				bodies = append(bodies, gzJSON(batch(e.devA, "a", "scan-a", 1000)))

@@ -236,17 +236,37 @@ func (s *Server) closeDB() error {
 	return nil
 }
 
+// flushLoop saves the counters every 5 seconds and, once a day, makes the coming months'
+// record partitions (sqldb.Open made them at start). It ends when Close closes s.stop.
 func (s *Server) flushLoop() {
 	defer close(s.flushDone)
 	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()
+	day := time.NewTicker(24 * time.Hour)
+	defer day.Stop()
 	for {
 		select {
 		case <-s.stop:
 			return
 		case <-t.C:
 			s.flush()
+		case <-day.C:
+			s.ensurePartitions()
 		}
+	}
+}
+
+// ensurePartitions makes the record partitions of this month and the next ones (PostgreSQL).
+func (s *Server) ensurePartitions() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	made, err := s.db.EnsurePartitions(ctx, s.now())
+	if err != nil {
+		s.log.Warn("hq: making record partitions failed", slog.Any("err", err))
+		return
+	}
+	for _, n := range made {
+		s.log.Info("hq: record partition made", slog.String("partition", n))
 	}
 }
 

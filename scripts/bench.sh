@@ -2,7 +2,9 @@
 # `make bench`: every performance measurement of the project, each printed as it finishes.
 #   1. QR decoding, side by side with zxing-cpp and zbar (scripts/bench-decode.sh; updates docs/BENCHMARKS.md)
 #   2. kiosk store: durable check insert p50/p99, supervisor log query
-#   3. HQ ingest on SQLite and PostgreSQL, 200 kiosks pushing at once
+#   3. HQ ingest on SQLite and PostgreSQL (records partitioned by month there; the benchmarks fail
+#      if it is not): the storage layer alone and through HTTP from one kiosk in the same run, then
+#      200 kiosks pushing at once
 #   4. 100,000 records kiosk → HQ end to end on SQLite and PostgreSQL
 # The machine may be shared and noisy: read medians and ratios, and the load average printed last.
 # BENCH_ONLY=decode|store|hq|sync runs one group.
@@ -33,7 +35,7 @@ if run store; then
 	gobench 'BenchmarkQueryLog1M' ./store 30x
 fi
 if run hq; then
-	printf '\n== HQ ingest (SQLite and PostgreSQL)\n'
+	printf '\n== HQ ingest (SQLite and PostgreSQL, records partitioned by month): storage alone, then HTTP\n'
 	gobench 'BenchmarkIngest' ./hq/sqldb 100x 3
 	gobench 'BenchmarkIngest$' ./hq 60x 3
 	gobench 'Kiosks200' ./hq 1x

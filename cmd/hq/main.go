@@ -1,5 +1,5 @@
 // Command hq is the headquarters server (serve) and its operator subcommands (keygen, issue-code,
-// enroll-code, stats, rechecks). It builds with CGO_ENABLED=0.
+// enroll-code, stats, rechecks, held, db …). It builds with CGO_ENABLED=0.
 package main
 
 import (

@@ -1,8 +1,8 @@
-// Package sqldb is HQ's storage: one portable SQL schema on SQLite (modernc.org/sqlite, pure Go)
-// or PostgreSQL (jackc/pgx/v5 through database/sql). Queries are written once with "?"
-// placeholders and rewritten to "$n" for PostgreSQL, so PostgreSQL-wire engines such as
-// CockroachDB run the same statements. The one exception is record ingest on PostgreSQL, which
-// loads batches with COPY (see DB.Ingest).
+// Package sqldb is HQ's storage: one SQL schema on SQLite (modernc.org/sqlite, pure Go) or
+// PostgreSQL (jackc/pgx/v5 through database/sql), also on a Citus cluster (distribute.go).
+// Queries are written once with "?" placeholders and rewritten to "$n" for PostgreSQL. What
+// differs on PostgreSQL: record ingest loads batches with COPY (see DB.Ingest), and records is
+// partitioned by month (partitions.go, made by a Go migration).
 package sqldb
 
 import (
@@ -90,6 +90,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if _, err := d.EnsurePartitions(ctx, time.Now()); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqldb: open: %w", err)
+	}
 	return d, nil
 }
 
@@ -104,22 +108,52 @@ func redact(dsn string) string {
 }
 
 func (d *DB) migrate(ctx context.Context) error {
-	sub, err := fs.Sub(migrations, "migrations")
+	p, err := d.provider()
 	if err != nil {
-		return fmt.Errorf("sqldb: migrate: %w", err)
-	}
-	dialect := goose.DialectSQLite3
-	if d.pg {
-		dialect = goose.DialectPostgres
-	}
-	p, err := goose.NewProvider(dialect, d.db, sub, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		return fmt.Errorf("sqldb: migrate: %w", err)
+		return err
 	}
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("sqldb: migrate: %w", err)
 	}
 	return nil
+}
+
+// provider is goose's migration provider for d: the embedded SQL files and goMigrations.
+func (d *DB) provider() (*goose.Provider, error) {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: migrate: %w", err)
+	}
+	dialect := goose.DialectSQLite3
+	if d.pg {
+		dialect = goose.DialectPostgres
+	}
+	p, err := goose.NewProvider(dialect, d.db, sub, goose.WithDisableGlobalRegistry(true),
+		goose.WithGoMigrations(d.goMigrations()...))
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: migrate: %w", err)
+	}
+	return p, nil
+}
+
+// goMigrations are the migrations that differ between SQLite and PostgreSQL, written in Go
+// because goose's SQL files have no per-dialect sections: each is a no-op on the backend it
+// does not concern, so both keep one version sequence.
+func (d *DB) goMigrations() []*goose.Migration {
+	pgOnly := func(fn func(ctx context.Context, tx *sql.Tx) error) *goose.GoFunc {
+		return &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
+			if !d.pg {
+				return nil
+			}
+			return fn(ctx, tx)
+		}}
+	}
+	return []*goose.Migration{
+		// 10: records partitioned by month on PostgreSQL (partitions.go).
+		goose.NewGoMigration(10,
+			pgOnly(func(ctx context.Context, tx *sql.Tx) error { return partitionRecords(ctx, tx, time.Now()) }),
+			pgOnly(unpartitionRecords)),
+	}
 }
 
 // Close closes the database.

@@ -230,7 +230,8 @@ var recordCols = []string{"id", "kind", "device_id", "site_id", "staff_id", "cre
 // copyRecords (PostgreSQL) looks up which of the batch's ids are already stored, with their
 // content hashes, and COPYs the others straight into records — far cheaper for the server than
 // a multi-row INSERT … ON CONFLICT. An id that another transaction stores between the look-up
-// and the COPY makes the COPY fail with a unique violation; Ingest then uses stageRecords.
+// and the COPY makes the COPY fail with a unique violation; Ingest then runs the batch again
+// through insertRecords.
 func (d *DB) copyRecords(ctx context.Context, conn *sql.Conn, tx *sql.Tx, b *ingestBatch) (inserted map[string]bool, held map[string]string, err error) {
 	ids := make([]string, len(b.ordered))
 	for j, i := range b.ordered {

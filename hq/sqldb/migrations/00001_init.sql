@@ -1,7 +1,7 @@
--- HQ schema. Portable SQL: it runs unchanged on SQLite, PostgreSQL and PostgreSQL-wire engines
--- (CockroachDB, YugabyteDB). Ids are strings; times are fixed-width UTC text
+-- HQ schema. Portable SQL: it runs unchanged on SQLite and PostgreSQL (tested on 15; Citus:
+-- docs/HQ.md "Scaling out"). Ids are strings; times are fixed-width UTC text
 -- (2006-01-02T15:04:05.000000000Z) so they compare as text; booleans are INTEGER 0/1.
--- BYTEA is PostgreSQL's and CockroachDB's byte type; SQLite gives it NUMERIC affinity, which
+-- BYTEA is PostgreSQL's byte type; SQLite gives it NUMERIC affinity, which
 -- stores bound []byte values as BLOBs untouched.
 
 -- +goose Up

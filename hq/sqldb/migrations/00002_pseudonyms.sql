@@ -9,7 +9,7 @@
 --   * staff.phone_hash (HQ's own HMAC of the phone, never sent to kiosks) becomes unique: one
 --     account per phone number. The migration fails if two accounts already share a phone.
 --   * the settings and staff datasets change shape, so their versions move on.
--- Portable SQL: SQLite, PostgreSQL, CockroachDB.
+-- Portable SQL: SQLite and PostgreSQL.
 
 -- +goose Up
 ALTER TABLE people ADD COLUMN holder_id TEXT NOT NULL DEFAULT '';
