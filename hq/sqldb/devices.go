@@ -139,12 +139,13 @@ func (d *DB) EnrollDevice(ctx context.Context, e Enrollment) (checkpoint.EnrollR
 	code := normCode(e.Code)
 	ch := hashSecret(code)
 	now := e.Now
+	// Sealed answers past their window go, whichever code is being used (and whether this
+	// enrollment succeeds or not).
+	if _, err := d.db.ExecContext(ctx, d.q(`UPDATE enroll_codes SET answer = '' WHERE answer <> '' AND used_at < ?`),
+		ftime(now.Add(-checkpoint.EnrollRetryWindow))); err != nil {
+		return resp, fmt.Errorf("sqldb: enroll: %w", err)
+	}
 	err := d.tx(ctx, "enroll", func(tx *sql.Tx) error {
-		// Sealed answers past their window go, whichever code is being used.
-		if _, err := tx.ExecContext(ctx, d.q(`UPDATE enroll_codes SET answer = '' WHERE answer <> '' AND used_at < ?`),
-			ftime(now.Add(-checkpoint.EnrollRetryWindow))); err != nil {
-			return err
-		}
 		var site, exp, used, devID, codeReplaces, usedName, answer string
 		err := tx.QueryRowContext(ctx, d.q(`SELECT site_id, expires_at, used_at, device_id, replaces, device_name, answer FROM enroll_codes WHERE code_hash = ?`), ch).
 			Scan(&site, &exp, &used, &devID, &codeReplaces, &usedName, &answer)
