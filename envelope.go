@@ -74,11 +74,13 @@ type DatasetPayload struct {
 	DeviceID string          `json:"device_id"` // the kiosk it was made for
 	IssuedAt time.Time       `json:"issued_at"`
 	Data     json.RawMessage `json:"data"`
+	// Tag is the content tag (DatasetTag) of a per-device dataset; empty for global ones.
+	Tag string `json:"tag,omitempty"`
 }
 
 // Dataset returns the dataset the payload carries.
 func (p DatasetPayload) Dataset() Dataset {
-	return Dataset{Name: p.Name, Version: p.Version, Data: p.Data}
+	return Dataset{Name: p.Name, Version: p.Version, Data: p.Data, Tag: p.Tag, Epoch: p.Epoch, IssuedAt: p.IssuedAt}
 }
 
 // Envelope is a signed dataset as it travels in a config pull. Name is an unsigned copy of the
@@ -110,6 +112,31 @@ type DatasetCheck struct {
 	DeviceID string            // this kiosk
 	// Held is the version of the dataset the kiosk holds (0: none); an older one is a replay.
 	Held int64
+	// HeldTag, HeldEpoch and HeldIssuedAt describe the dataset held, from its signed payload
+	// (empty/zero when unknown). Within one epoch a dataset never goes back in version, and one
+	// of the same version with another tag (a per-device dataset whose content changed) must not
+	// be older than the one held. Across epochs (HQ restored from a backup, its versions lower)
+	// only the signed issue time orders them: a dataset from another epoch must be newer than the
+	// one held, so an old epoch's datasets cannot be replayed.
+	HeldTag      string
+	HeldEpoch    string
+	HeldIssuedAt time.Time
+}
+
+// Stale reports why a verified payload is older than what c says the kiosk holds, or nil.
+func (c DatasetCheck) Stale(p DatasetPayload) error {
+	switch {
+	case c.HeldEpoch != "" && p.Epoch != c.HeldEpoch:
+		if p.IssuedAt.Before(c.HeldIssuedAt) {
+			return fmt.Errorf("%w: issued %s in epoch %s, holding one issued %s", ErrEnvelopeVersion,
+				p.IssuedAt.UTC().Format(time.RFC3339), p.Epoch, c.HeldIssuedAt.UTC().Format(time.RFC3339))
+		}
+	case p.Version < c.Held:
+		return fmt.Errorf("%w: version %d, holding %d", ErrEnvelopeVersion, p.Version, c.Held)
+	case p.Version == c.Held && p.Tag != c.HeldTag && p.IssuedAt.Before(c.HeldIssuedAt):
+		return fmt.Errorf("%w: version %d tag %s issued before the one held", ErrEnvelopeVersion, p.Version, p.Tag)
+	}
+	return nil
 }
 
 // Verify checks the envelope against the pinned root and what the kiosk holds, and returns
@@ -133,8 +160,9 @@ func (e Envelope) Verify(c DatasetCheck) (DatasetPayload, error) {
 		return p, fmt.Errorf("checkpoint: verify dataset %q: %w (signed for %q)", e.Name, ErrEnvelopeName, p.Name)
 	case p.DeviceID != c.DeviceID:
 		return p, fmt.Errorf("checkpoint: verify dataset %q: %w", e.Name, ErrEnvelopeDevice)
-	case p.Version < c.Held:
-		return p, fmt.Errorf("checkpoint: verify dataset %q: %w: version %d, holding %d", e.Name, ErrEnvelopeVersion, p.Version, c.Held)
+	}
+	if err := c.Stale(p); err != nil {
+		return p, fmt.Errorf("checkpoint: verify dataset %q: %w", e.Name, err)
 	}
 	return p, nil
 }

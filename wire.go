@@ -2,6 +2,10 @@ package checkpoint
 
 import (
 	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"time"
 )
@@ -70,20 +74,42 @@ const (
 var Datasets = []string{DatasetTrust, DatasetRevocations, DatasetRisk, DatasetStaff, DatasetSites, DatasetSettings}
 
 // Dataset is one versioned piece of configuration. A kiosk sends the versions it holds
-// (GET /api/v1/config?trust=3&sites=7...) and gets back only the datasets that changed, each
-// in a signed Envelope (envelope.go); Dataset is what a verified envelope carries.
+// (GET /api/v1/config?trust=3&staff=sha256-…) and gets back only the datasets that changed,
+// each in a signed Envelope (envelope.go); Dataset is what a verified envelope carries.
+// Global datasets are known by Version; per-device ones (PerDevice) by Tag, a hash of what this
+// device gets, so a site move, a transfer or a re-enrollment reaches the kiosks it concerns.
 type Dataset struct {
 	Name    string          `json:"name"`
 	Version int64           `json:"version"`
 	Data    json.RawMessage `json:"data"`
+	// Tag, Epoch and IssuedAt come from the signed payload (DatasetPayload).
+	Tag      string    `json:"tag,omitempty"`
+	Epoch    string    `json:"epoch,omitempty"`
+	IssuedAt time.Time `json:"issued_at,omitzero"`
 }
+
+// PerDevice reports whether a dataset's content depends on the device that pulls it (its
+// site's roster and subtree): its cursor is a content tag, not the global version.
+func PerDevice(name string) bool { return name == DatasetStaff || name == DatasetSites }
+
+// DatasetTag is the content tag of a per-device dataset: "sha256-" and the first 128 bits of
+// the SHA-256 of its JSON, in hex. It never parses as a version number.
+func DatasetTag(data []byte) string {
+	h := sha256.Sum256(data)
+	return "sha256-" + hex.EncodeToString(h[:16])
+}
+
+// EpochHeader is the response header HQ puts on every answer to a device: HQ's epoch, which a
+// restore from backup changes (docs/SYNC.md "Epoch").
+const EpochHeader = "X-Checkpoint-Epoch"
 
 // ConfigResponse answers GET /api/v1/config. Every dataset is signed by HQ's root key;
 // RootChain lets a kiosk pinned to an older root follow rotations to the current one.
 type ConfigResponse struct {
 	Datasets   []Envelope `json:"datasets"`
 	RootChain  []RootLink `json:"root_chain,omitempty"`
-	ServerTime time.Time  `json:"server_time"` // lets the kiosk warn about clock skew; not signed
+	ServerTime time.Time  `json:"server_time"`     // lets the kiosk warn about clock skew; not signed
+	Epoch      string     `json:"epoch,omitempty"` // HQ's epoch, as in EpochHeader; not signed (the datasets' epochs are)
 }
 
 // Settings is the "settings" dataset: rule thresholds and the public values a kiosk needs. It
@@ -97,21 +123,55 @@ type Settings struct {
 }
 
 // EnrollRequest is the body of POST /api/v1/enroll.
+// A kiosk that holds an earlier credential names it in Replaces and proves it held it with
+// Proof (ContinuityProof), so that HQ accepts the earlier device's queued records from the new
+// one; this works even when the old credential was revoked.
 type EnrollRequest struct {
 	Code       string `json:"code"`
 	DeviceName string `json:"device_name"`
+	Replaces   string `json:"replaces,omitempty"` // the device id this kiosk held before
+	Proof      string `json:"proof,omitempty"`    // ContinuityProof over the code, with the old secret
 }
 
 // EnrollResponse gives a kiosk its own credential. The secret is shown once; HQ keeps a hash.
 // Every later call sends "Authorization: Bearer DEVICE_ID.SECRET".
 // RootKey is HQ's current root public key: the kiosk pins it only if the fingerprint in the
 // enrollment code names it (or a key of RootChain that leads to it).
+// Replaces is the device this one succeeds at HQ (named by the code or proved by the kiosk):
+// HQ accepts that device's records from this one. A retry of the same enrollment (same code,
+// same device name) within EnrollRetryWindow gets the same answer.
 type EnrollResponse struct {
 	DeviceID  string            `json:"device_id"`
 	Secret    string            `json:"secret"`
 	SiteID    string            `json:"site_id"`
 	RootKey   ed25519.PublicKey `json:"root_key"`
 	RootChain []RootLink        `json:"root_chain,omitempty"`
+	Replaces  string            `json:"replaces,omitempty"`
+	Epoch     string            `json:"epoch,omitempty"`
+}
+
+// EnrollRetryWindow is how long after an enrollment HQ answers a retry with the same code and
+// device name with the same credential (the first answer may have been lost on the way).
+const EnrollRetryWindow = 10 * time.Minute
+
+// ContinuityProof is what a kiosk sends to show it held the credential of device oldID: an
+// HMAC-SHA256, keyed with the hex SHA-256 of the old secret (what HQ stores), over the
+// enrollment code's secret part and the old device id. It is bound to the code, so it is
+// worth nothing with another one, and the old secret itself never travels again.
+func ContinuityProof(oldID, oldSecret, code string) string {
+	h := sha256.Sum256([]byte(oldSecret))
+	return ContinuityProofFromHash(oldID, hex.EncodeToString(h[:]), code)
+}
+
+// ContinuityProofFromHash is ContinuityProof from the secret's hex SHA-256, as HQ holds it.
+func ContinuityProofFromHash(oldID, secretHash, code string) string {
+	c := NormEnrollCode(code)
+	if len(c) > EnrollCodeSecretLen {
+		c = c[:EnrollCodeSecretLen]
+	}
+	m := hmac.New(sha256.New, []byte(secretHash))
+	m.Write([]byte("checkpoint continuity v1\x00" + c + "\x00" + oldID))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
 // CodeStatus answers GET /api/v1/codes/{code_id}/status: the live state HQ knows of a code.

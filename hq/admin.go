@@ -458,9 +458,13 @@ func (s *Server) handleListStaff(w http.ResponseWriter, r *http.Request) {
 }
 
 // EnrollCodeRequest is the body of POST /api/v1/admin/enroll-codes.
+// Replaces names a device the new kiosk succeeds (a replaced or re-enrolled kiosk): HQ then
+// accepts that device's queued records from the new one. With Replaces, SiteID may be empty
+// (the old device's site).
 type EnrollCodeRequest struct {
 	SiteID   string `json:"site_id"`
 	TTLHours int    `json:"ttl_hours,omitempty"` // default 24
+	Replaces string `json:"replaces,omitempty"`
 }
 
 // EnrollCodeResponse answers it. Code is the secret followed by RootID, the fingerprint of
@@ -468,12 +472,19 @@ type EnrollCodeRequest struct {
 type EnrollCodeResponse struct {
 	Code      string    `json:"code"`
 	SiteID    string    `json:"site_id"`
+	Replaces  string    `json:"replaces,omitempty"`
 	RootID    string    `json:"root_id"`
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
 // CreateEnrollCode makes a one-time enrollment code for a kiosk at siteID.
 func (s *Server) CreateEnrollCode(ctx context.Context, siteID string, ttl time.Duration) (EnrollCodeResponse, error) {
+	return s.CreateReplacementCode(ctx, siteID, "", ttl)
+}
+
+// CreateReplacementCode makes a one-time enrollment code for a kiosk that succeeds device
+// replaces (empty: none), at siteID (empty: the old device's site).
+func (s *Server) CreateReplacementCode(ctx context.Context, siteID, replaces string, ttl time.Duration) (EnrollCodeResponse, error) {
 	if ttl <= 0 {
 		ttl = s.enrollTTL
 	}
@@ -482,12 +493,19 @@ func (s *Server) CreateEnrollCode(ctx context.Context, siteID string, ttl time.D
 	if err != nil {
 		return EnrollCodeResponse{}, fmt.Errorf("hq: enroll code: %w", err)
 	}
-	secret, err := s.db.CreateEnrollCode(ctx, siteID, ttl, now)
+	if siteID == "" && replaces != "" {
+		old, err := s.db.Device(ctx, replaces)
+		if err != nil {
+			return EnrollCodeResponse{}, fmt.Errorf("hq: enroll code: %w", err)
+		}
+		siteID = old.SiteID
+	}
+	secret, err := s.db.CreateReplacementCode(ctx, siteID, replaces, ttl, now)
 	if err != nil {
 		return EnrollCodeResponse{}, fmt.Errorf("hq: enroll code: %w", err)
 	}
 	rootID := checkpoint.RootID(pub)
-	return EnrollCodeResponse{Code: checkpoint.FormatEnrollCode(secret, rootID), SiteID: siteID, RootID: rootID,
+	return EnrollCodeResponse{Code: checkpoint.FormatEnrollCode(secret, rootID), SiteID: siteID, Replaces: replaces, RootID: rootID,
 		ExpiresAt: now.Add(ttl).UTC()}, nil
 }
 
@@ -500,7 +518,17 @@ func (s *Server) handleEnrollCode(w http.ResponseWriter, r *http.Request) {
 		s.badRequest(w, "bad_ttl", "有效期必须在 1 到 720 小时之间 / ttl_hours must be 1 to 720")
 		return
 	}
-	resp, err := s.CreateEnrollCode(r.Context(), req.SiteID, time.Duration(req.TTLHours)*time.Hour)
+	if len(req.Replaces) > checkpoint.MaxIDLen {
+		s.badRequest(w, "bad_request", "replaces 过长 / replaces is too long")
+		return
+	}
+	resp, err := s.CreateReplacementCode(r.Context(), req.SiteID, req.Replaces, time.Duration(req.TTLHours)*time.Hour)
+	if errors.Is(err, sqldb.ErrNotFound) && req.Replaces != "" {
+		if _, derr := s.db.Device(r.Context(), req.Replaces); errors.Is(derr, sqldb.ErrNotFound) {
+			writeError(w, http.StatusNotFound, "device_not_found", "找不到要替换的设备 / no such device to replace")
+			return
+		}
+	}
 	if errors.Is(err, sqldb.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "site_not_found", "找不到此站点 / no such site")
 		return
@@ -644,6 +672,9 @@ type DeviceInfo struct {
 	SiteID    string    `json:"site_id"`
 	CreatedAt time.Time `json:"created_at"`
 	Revoked   bool      `json:"revoked"`
+	// Replaces is the device this one succeeds; ReplacedBy the device that succeeds it.
+	Replaces   string `json:"replaces,omitempty"`
+	ReplacedBy string `json:"replaced_by,omitempty"`
 }
 
 func (s *Server) handleListDevices(w http.ResponseWriter, r *http.Request) {
@@ -654,7 +685,8 @@ func (s *Server) handleListDevices(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]DeviceInfo, 0, len(devs))
 	for _, d := range devs {
-		out = append(out, DeviceInfo{ID: d.ID, Name: d.Name, SiteID: d.SiteID, CreatedAt: d.CreatedAt, Revoked: d.Revoked})
+		out = append(out, DeviceInfo{ID: d.ID, Name: d.Name, SiteID: d.SiteID, CreatedAt: d.CreatedAt, Revoked: d.Revoked,
+			Replaces: d.Replaces, ReplacedBy: d.ReplacedBy})
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	checkpoint "github.com/yongji-county/checkpoint"
@@ -269,7 +270,21 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, "enroll_root_mismatch", "登记码中的总部指纹与本总部不符，请核对登记码 / the HQ fingerprint in the code does not match this HQ; check the code")
 		return
 	}
-	resp, err := s.db.Enroll(r.Context(), secret, req.DeviceName, s.now())
+	if len(req.Replaces) > checkpoint.MaxIDLen || len(req.Proof) > 128 || (req.Replaces == "") != (req.Proof == "") {
+		s.metrics.add(cntBadRequest, 1)
+		writeError(w, http.StatusBadRequest, "bad_request", "replaces 与 proof 须同时提供 / replaces and proof go together")
+		return
+	}
+	resp, err := s.db.EnrollDevice(r.Context(), sqldb.Enrollment{Code: secret, Name: req.DeviceName,
+		Replaces: req.Replaces, Proof: req.Proof, Now: s.now()})
+	if errors.Is(err, sqldb.ErrBadProof) {
+		// Counted like a wrong credential: the proof stands for the old device's secret.
+		s.metrics.add(cntEnrollFailed, 1)
+		s.authFailed(ip)
+		writeError(w, http.StatusForbidden, "bad_continuity_proof",
+			"本机原有的设备凭证与总部记录不符，无法接续原设备；登记码未使用 / the kiosk's old credential does not match HQ's record of that device; the code was not spent")
+		return
+	}
 	if errors.Is(err, sqldb.ErrBadCode) {
 		s.metrics.add(cntEnrollFailed, 1)
 		s.authFailed(ip)
@@ -281,6 +296,14 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp.RootKey, resp.RootChain = head, chain
+	if resp.Epoch, err = s.Epoch(r.Context()); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if resp.Replaces != "" {
+		s.log.Info("hq: device re-enrolled", slog.String("device", resp.DeviceID), slog.String("replaces", resp.Replaces))
+	}
+	w.Header().Set(checkpoint.EpochHeader, resp.Epoch)
 	writeJSON(w, http.StatusOK, resp)
 }
 
@@ -319,6 +342,7 @@ func (s *Server) dataset(ctx context.Context, name string, version int64, dev sq
 func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request, dev sqldb.Device) {
 	q := r.URL.Query()
 	have := map[string]int64{}
+	haveTag := map[string]string{}
 	for k, vs := range q {
 		known := false
 		for _, n := range checkpoint.Datasets {
@@ -328,6 +352,11 @@ func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request, dev sqldb.
 			s.metrics.add(cntBadRequest, 1)
 			writeError(w, http.StatusBadRequest, "bad_query", fmt.Sprintf("未知的数据集参数 / unknown dataset parameter %q", k))
 			return
+		}
+		if len(vs) == 1 && checkpoint.PerDevice(k) && strings.HasPrefix(vs[0], "sha256-") && len(vs[0]) <= 80 {
+			// A per-device dataset known by its content tag (older kiosks send the version).
+			haveTag[k] = vs[0]
+			continue
 		}
 		v, err := strconv.ParseInt(vs[0], 10, 64)
 		if err != nil || v < 0 || len(vs) != 1 {
@@ -366,23 +395,33 @@ func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request, dev sqldb.
 	}
 	now := s.now().UTC()
 	resp := checkpoint.ConfigResponse{Datasets: []checkpoint.Envelope{}, RootChain: chain, ServerTime: now}
+	resp.Epoch = epoch
 	for _, name := range checkpoint.Datasets {
 		v := vers[name]
 		if hv, ok := have[name]; ok && hv == v {
 			continue
 		}
-		data, err := s.dataset(ctx, name, v, dev, sn)
-		if err != nil {
-			s.internal(w, r, err)
-			return
+		var raw []byte
+		tag := ""
+		if checkpoint.PerDevice(name) {
+			// Per-device datasets are built on every pull and compared by content: a site
+			// move or a transfer changes what this device gets without its own version moving.
+			raw, tag, err = s.deviceDataset(ctx, name, v, dev, sn)
+			if err == nil && haveTag[name] == tag {
+				continue
+			}
+		} else {
+			var data any
+			if data, err = s.dataset(ctx, name, v, dev, sn); err == nil {
+				raw, err = json.Marshal(data)
+			}
 		}
-		raw, err := json.Marshal(data)
 		if err != nil {
 			s.internal(w, r, err)
 			return
 		}
 		env, err := checkpoint.SignDataset(s.root, checkpoint.DatasetPayload{Name: name, Version: v, Epoch: epoch,
-			DeviceID: dev.ID, IssuedAt: now, Data: raw})
+			DeviceID: dev.ID, IssuedAt: now, Data: raw, Tag: tag})
 		if err != nil {
 			s.internal(w, r, err)
 			return

@@ -407,6 +407,14 @@ func (s *Server) device(h func(w http.ResponseWriter, r *http.Request, dev sqldb
 		if s.rateLimited(w, "dev:"+dev.ID) {
 			return
 		}
+		// Every answer to a device carries HQ's epoch: a kiosk that sees it change (HQ
+		// restored from a backup) resends what it still holds and pulls everything again.
+		epoch, err := s.Epoch(r.Context())
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		w.Header().Set(checkpoint.EpochHeader, epoch)
 		h(w, r.WithContext(context.WithValue(r.Context(), deviceKey, dev.ID)), dev)
 	}
 }

@@ -169,9 +169,13 @@ func authorize(dev sqldb.Device, v *batchView, rec checkpoint.Record, staffAdd f
 	if err := validateDecoded(rec); err != nil {
 		return reject("invalid_record", "记录格式无效 / invalid record: "+strings.TrimPrefix(err.Error(), "invalid record: "))
 	}
-	if rec.DeviceID != dev.ID {
+	// A re-enrolled kiosk hands in what its predecessors queued: each such record is judged
+	// as the device that made it (its site), and keeps its device_id.
+	maker, ok := dev.Made(rec.DeviceID)
+	if !ok {
 		return reject("device_mismatch", "记录不是本设备产生的 / record's device_id is not this device")
 	}
+	dev = maker
 	if !under(v.parentOf, rec.SiteID, dev.SiteID) {
 		return reject("site_not_allowed", "本设备无权提交该站点的记录 / this device may not act for that site")
 	}
@@ -301,6 +305,12 @@ func (s *Server) handleBatches(w http.ResponseWriter, r *http.Request, dev sqldb
 		return
 	}
 	ctx := r.Context()
+	if dev.Replaces != "" {
+		if dev, err = s.db.WithPredecessors(ctx, dev); err != nil {
+			s.internal(w, r, err)
+			return
+		}
+	}
 	_, sn, err := s.current(ctx)
 	if err != nil {
 		s.internal(w, r, err)

@@ -100,6 +100,18 @@ func (s *Server) Epoch(ctx context.Context) (string, error) {
 	return s.setting(ctx, setEpoch)
 }
 
+// Restored gives HQ a new epoch after its database was restored from a backup (`hq db
+// restored`). Kiosks see the new epoch on their next answer from HQ: they pull every dataset
+// again (accepting lower versions, signed and of the new epoch) and resend the records they
+// still hold, which HQ answers duplicate or stores.
+func Restored(ctx context.Context, db *sqldb.DB) (string, error) {
+	e, err := db.NewEpoch(ctx, setEpoch)
+	if err != nil {
+		return "", fmt.Errorf("hq: restored: %w", err)
+	}
+	return e, nil
+}
+
 // RotateRoot makes next HQ's root key, signed over by old, which must be the current root. It
 // works on the database alone (HQ is then restarted with next); kiosks follow the chain on
 // their next pull.

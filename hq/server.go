@@ -85,6 +85,7 @@ type Server struct {
 	lockout       *lockout
 	metrics       *metrics
 	snap          snapshotCache
+	devSets       deviceSets
 	handler       http.Handler
 	routes        []string
 

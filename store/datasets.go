@@ -2,11 +2,13 @@ package store
 
 import (
 	"context"
+	"crypto/ed25519"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	checkpoint "github.com/yongji-county/checkpoint"
 	"github.com/yongji-county/checkpoint/sealbox"
@@ -35,6 +37,46 @@ func (db *DB) Cursors(ctx context.Context) (map[string]int64, error) {
 			return nil, fmt.Errorf("store: cursors: %w", err)
 		}
 		m[name] = v
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: cursors: %w", err)
+	}
+	return m, nil
+}
+
+// Cursor is what the kiosk holds of one dataset, from its signed payload: the next config pull
+// sends Tag for a per-device dataset (checkpoint.PerDevice) and Version otherwise; Epoch and
+// IssuedAt order datasets across an HQ restore (checkpoint.DatasetCheck).
+type Cursor struct {
+	Version  int64
+	Tag      string
+	Epoch    string
+	IssuedAt time.Time
+}
+
+// Check returns what sync verifies an envelope of this dataset against.
+func (c Cursor) Check(root ed25519.PublicKey, deviceID string) checkpoint.DatasetCheck {
+	return checkpoint.DatasetCheck{Root: root, DeviceID: deviceID, Held: c.Version, HeldTag: c.Tag, HeldEpoch: c.Epoch, HeldIssuedAt: c.IssuedAt}
+}
+
+// DatasetCursors returns the Cursor of each dataset held, by name. A dataset never received is
+// absent.
+func (db *DB) DatasetCursors(ctx context.Context) (map[string]Cursor, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT name, version, tag, epoch, issued_at FROM datasets`)
+	if err != nil {
+		return nil, fmt.Errorf("store: cursors: %w", err)
+	}
+	defer rows.Close()
+	m := map[string]Cursor{}
+	for rows.Next() {
+		var name string
+		var c Cursor
+		var at int64
+		if err := rows.Scan(&name, &c.Version, &c.Tag, &c.Epoch, &at); err != nil {
+			return nil, fmt.Errorf("store: cursors: %w", err)
+		}
+		c.IssuedAt = fromMS(at)
+		m[name] = c
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: cursors: %w", err)
@@ -71,19 +113,25 @@ func (db *DB) applyDataset(ctx context.Context, d checkpoint.Dataset) error {
 		return err
 	}
 	defer tx.Rollback()
-	var held int64
-	if err := tx.QueryRowContext(ctx, `SELECT version FROM datasets WHERE name = ?`, d.Name).Scan(&held); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	var held Cursor
+	var at int64
+	err = tx.QueryRowContext(ctx, `SELECT version, tag, epoch, issued_at FROM datasets WHERE name = ?`, d.Name).Scan(&held.Version, &held.Tag, &held.Epoch, &at)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
-	if d.Version < held {
-		return fmt.Errorf("%w: version %d, holding %d", ErrStale, d.Version, held)
+	held.IssuedAt = fromMS(at)
+	// The same rule sync verified the envelope with, again under the write lock: another
+	// process on this data directory may have applied a newer one meanwhile.
+	if err := held.Check(nil, "").Stale(checkpoint.DatasetPayload{Version: d.Version, Tag: d.Tag, Epoch: d.Epoch, IssuedAt: d.IssuedAt}); err != nil {
+		return fmt.Errorf("%w: %w", ErrStale, err)
 	}
 	if err := unpackDataset(ctx, tx, d); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO datasets (name, version, data, updated_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (name) DO UPDATE SET version = excluded.version, data = excluded.data, updated_at = excluded.updated_at`,
-		d.Name, d.Version, []byte(d.Data), ms(db.now())); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO datasets (name, version, data, updated_at, tag, epoch, issued_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET version = excluded.version, data = excluded.data, updated_at = excluded.updated_at,
+		tag = excluded.tag, epoch = excluded.epoch, issued_at = excluded.issued_at`,
+		d.Name, d.Version, []byte(d.Data), ms(db.now()), d.Tag, d.Epoch, ms(d.IssuedAt)); err != nil {
 		return err
 	}
 	return tx.Commit()

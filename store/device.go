@@ -23,6 +23,9 @@ type Device struct {
 	EnrolledAt time.Time
 	RootKey    ed25519.PublicKey
 	Epoch      string
+	// Replaces is the device HQ says this one succeeds (set at enrollment, not stored): the
+	// kiosk's queued records of that device are accepted from this one.
+	Replaces string
 }
 
 // LogValue implements slog.LogValuer without the secret.
@@ -55,7 +58,10 @@ func getDevice(ctx context.Context, q querier) (Device, error) {
 	return d, err
 }
 
-// SaveDevice stores the credential from enrollment, replacing any earlier one.
+// SaveDevice stores the credential from enrollment, replacing any earlier one. A credential for
+// another device id than the one held also drops everything HQ supplied (every dataset and its
+// cursor, the roster and sites from HQ), in the same transaction; the outbox and local edits HQ
+// has not acknowledged stay.
 func (db *DB) SaveDevice(ctx context.Context, d Device) error {
 	for _, f := range []field{{"id", d.ID, MaxShortText}, {"site_id", d.SiteID, MaxShortText}, {"secret", d.Secret, 256}, {"hq_url", d.HQURL, 2048}} {
 		if f.v == "" {
@@ -79,6 +85,18 @@ func (db *DB) SaveDevice(ctx context.Context, d Device) error {
 		return fmt.Errorf("store: save device: %w", err)
 	}
 	defer tx.Rollback()
+	var held string
+	if err := tx.QueryRowContext(ctx, `SELECT id FROM device WHERE one = 1`).Scan(&held); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("store: save device: %w", err)
+	}
+	if held != d.ID {
+		// A new enrollment (perhaps at another site, perhaps with another HQ): nothing HQ
+		// supplied to the earlier credential applies any more. Records and pending local edits
+		// stay (the new device hands them in as its predecessor's).
+		if err := resetHQData(ctx, tx); err != nil {
+			return fmt.Errorf("store: save device: %w", err)
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO device (one, id, secret, site_id, hq_url, enrolled_at, root_key, hq_epoch) VALUES (1, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (one) DO UPDATE SET id = excluded.id, secret = excluded.secret, site_id = excluded.site_id,
 		hq_url = excluded.hq_url, enrolled_at = excluded.enrolled_at, root_key = excluded.root_key, hq_epoch = excluded.hq_epoch`,
@@ -224,4 +242,59 @@ func (db *DB) LoginFailures(ctx context.Context, staffID string, since time.Time
 	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM login_failures WHERE staff_id = ? AND at >= ?`,
 		staffID, ms(since)).Scan(&n)
 	return n, wrap("login failures", err)
+}
+
+// resetHQData drops every dataset HQ supplied and the rows unpacked from them, keeping local site
+// and staff rows whose record is still pending.
+func resetHQData(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM datasets`); err != nil {
+		return err
+	}
+	for _, t := range []string{"sites", "staff"} {
+		if err := dropUnpinned(ctx, tx, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ChangeEpoch records HQ's epoch. With resend (HQ was restored from a backup: its epoch changed
+// under a kiosk that knew the old one) it also, in the same transaction, resets every dataset
+// cursor (the next pull gets every dataset again; the data held stays in use until then) and
+// puts every synced record the kiosk still holds back in the queue, so HQ gets again what it may
+// have lost (it answers duplicate for what it kept). It returns how many records it requeued.
+func (db *DB) ChangeEpoch(ctx context.Context, epoch string, resend bool) (int, error) {
+	if epoch == "" {
+		return 0, fmt.Errorf("store: change epoch: %w: empty epoch", ErrInvalid)
+	}
+	if err := validateText("epoch", epoch, MaxShortText); err != nil {
+		return 0, fmt.Errorf("store: change epoch: %w", err)
+	}
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("store: change epoch: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE device SET hq_epoch = ? WHERE one = 1`, epoch)
+	if err != nil {
+		return 0, fmt.Errorf("store: change epoch: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return 0, fmt.Errorf("store: change epoch: %w", ErrNotEnrolled)
+	}
+	var n int64
+	if resend {
+		if _, err := tx.ExecContext(ctx, `UPDATE datasets SET version = 0, tag = ''`); err != nil {
+			return 0, fmt.Errorf("store: change epoch: %w", err)
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE outbox SET state = ?, synced_at = NULL WHERE state = ?`, statePending, stateSynced)
+		if err != nil {
+			return 0, fmt.Errorf("store: change epoch: %w", err)
+		}
+		n, _ = res.RowsAffected()
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("store: change epoch: %w", err)
+	}
+	return int(n), nil
 }

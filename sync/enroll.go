@@ -24,6 +24,23 @@ import (
 // saved with the credential unless Config.BaseURL overrides it. Enroll does not pull itself: it
 // wakes Run if one is running, and callers without Run call Pull (or Sync) next.
 func (c *Client) Enroll(ctx context.Context, hqURL, code string) (store.Device, error) {
+	return c.EnrollWith(ctx, hqURL, code, EnrollOptions{})
+}
+
+// EnrollOptions change how EnrollWith treats the data directory's past.
+type EnrollOptions struct {
+	// Force enrolls even though records are pending and the kiosk holds no earlier credential
+	// to prove it is the device that made them (ErrUnprovenPending otherwise). HQ then accepts
+	// them only if the code names their device; else it holds them for an operator.
+	Force bool
+}
+
+// EnrollWith is Enroll with options. A kiosk that holds an earlier credential (revoked or not)
+// sends its device id and a proof made with its secret (checkpoint.ContinuityProof): HQ records
+// the new device as that one's successor and accepts its queued records from the new one. HQ
+// refusing the proof is ErrContinuity and spends nothing. Saving the new credential drops
+// everything HQ supplied before (store.SaveDevice), never pending records or local edits.
+func (c *Client) EnrollWith(ctx context.Context, hqURL, code string, opts EnrollOptions) (store.Device, error) {
 	u, err := url.Parse(hqURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return store.Device{}, fmt.Errorf("sync: enroll: HQ address %q is not an http(s) URL", hqURL)
@@ -46,7 +63,23 @@ func (c *Client) Enroll(ctx context.Context, hqURL, code string) (store.Device, 
 	if err := checkSecure(base); err != nil {
 		return store.Device{}, fmt.Errorf("sync: enroll: %w", err)
 	}
-	body, err := json.Marshal(checkpoint.EnrollRequest{Code: code, DeviceName: c.cfg.DeviceName})
+	req := checkpoint.EnrollRequest{Code: code, DeviceName: c.cfg.DeviceName}
+	old, err := c.st.Device(ctx)
+	if err != nil && !errors.Is(err, store.ErrNotEnrolled) {
+		return store.Device{}, fmt.Errorf("sync: enroll: read device: %w", errors.Join(ErrStore, err))
+	}
+	if old.ID != "" && old.Secret != "" {
+		req.Replaces, req.Proof = old.ID, checkpoint.ContinuityProof(old.ID, old.Secret, code)
+	} else if !opts.Force {
+		st, err := c.st.OutboxStats(ctx)
+		if err != nil {
+			return store.Device{}, fmt.Errorf("sync: enroll: %w", errors.Join(ErrStore, err))
+		}
+		if st.Pending > 0 {
+			return store.Device{}, fmt.Errorf("sync: enroll: %w: %d pending", ErrUnprovenPending, st.Pending)
+		}
+	}
+	body, err := json.Marshal(req)
 	if err != nil {
 		return store.Device{}, fmt.Errorf("sync: enroll: %w", err)
 	}
@@ -55,7 +88,10 @@ func (c *Client) Enroll(ctx context.Context, hqURL, code string) (store.Device, 
 		func() io.Reader { return bytes.NewReader(body) }, false, &resp)
 	if err != nil {
 		var he *HTTPError
-		if errors.As(err, &he) && he.Status >= 400 && he.Status < 500 && he.Status != http.StatusTooManyRequests {
+		switch {
+		case errors.As(err, &he) && he.Code == "bad_continuity_proof":
+			err = fmt.Errorf("%w: %w", ErrContinuity, err)
+		case errors.As(err, &he) && he.Status >= 400 && he.Status < 500 && he.Status != http.StatusTooManyRequests:
 			err = &enrollError{he}
 		}
 		return store.Device{}, fmt.Errorf("sync: enroll: %w", err)
@@ -77,11 +113,13 @@ func (c *Client) Enroll(ctx context.Context, hqURL, code string) (store.Device, 
 		HQURL:      strings.TrimRight(hqURL, "/"),
 		EnrolledAt: c.cfg.Now().UTC(),
 		RootKey:    root,
+		Epoch:      resp.Epoch,
+		Replaces:   resp.Replaces,
 	}
 	if err := c.st.SaveDevice(ctx, dev); err != nil {
 		return store.Device{}, fmt.Errorf("sync: enroll: save device: %w", errors.Join(ErrStore, err))
 	}
-	c.log.InfoContext(ctx, "sync: enrolled", slog.String("device", dev.ID), slog.String("site", dev.SiteID))
+	c.log.InfoContext(ctx, "sync: enrolled", slog.String("device", dev.ID), slog.String("site", dev.SiteID), slog.String("replaces", resp.Replaces))
 	c.update(func(s *Status) { s.Enrolled, s.LastError = true, Message{} })
 	c.SyncNow() // a running Run pulls the new site's configuration at once
 	return dev, nil

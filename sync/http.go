@@ -37,6 +37,11 @@ var (
 	ErrRootMismatch = errors.New("HQ root key does not match the enrollment code")
 	// ErrBusy means another process held the data directory's sync lock for the whole wait.
 	ErrBusy = errors.New("another sync is running")
+	// ErrContinuity means HQ refused the kiosk's proof that it held its earlier credential.
+	ErrContinuity = errors.New("HQ refused the proof of the earlier credential")
+	// ErrUnprovenPending means an enrollment would strand pending records: the kiosk holds no
+	// earlier credential to prove continuity with (EnrollOptions.Force goes ahead anyway).
+	ErrUnprovenPending = errors.New("pending records and no earlier credential to prove continuity")
 )
 
 // HTTPError is an answer from HQ with a status other than 200.
@@ -117,11 +122,21 @@ func encodeBatch(batch []checkpoint.Record) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// getConfig asks HQ for the datasets newer than the cursors.
-func (c *Client) getConfig(ctx context.Context, base string, dev store.Device, cursors map[string]int64) (checkpoint.ConfigResponse, error) {
+// getConfig asks HQ for the datasets that differ from the cursors: a per-device dataset by its
+// content tag, a global one by its version (0: not held). A per-device dataset held without a
+// tag (from an older kiosk) is left out of the query, so HQ sends it.
+func (c *Client) getConfig(ctx context.Context, base string, dev store.Device, cursors map[string]store.Cursor) (checkpoint.ConfigResponse, error) {
 	q := url.Values{}
 	for _, name := range checkpoint.Datasets {
-		q.Set(name, strconv.FormatInt(cursors[name], 10))
+		cur := cursors[name]
+		switch {
+		case checkpoint.PerDevice(name):
+			if cur.Tag != "" && cur.Version != 0 {
+				q.Set(name, cur.Tag)
+			}
+		default:
+			q.Set(name, strconv.FormatInt(cur.Version, 10))
+		}
 	}
 	var resp checkpoint.ConfigResponse
 	err := c.do(ctx, c.cfg.RequestTimeout, http.MethodGet, base, "/api/v1/config?"+q.Encode(), dev, nil, false, &resp)
@@ -159,6 +174,11 @@ func (c *Client) do(ctx context.Context, timeout time.Duration, method, base, pa
 	}
 	defer resp.Body.Close()
 	c.update(func(s *Status) { s.Online = true })
+	if e := resp.Header.Get(checkpoint.EpochHeader); e != "" && len(e) <= 64 && (resp.StatusCode == http.StatusOK || dev.ID != "") {
+		c.mu.Lock()
+		c.seenEpoch = e
+		c.mu.Unlock()
+	}
 	if resp.StatusCode != http.StatusOK {
 		he := &HTTPError{Status: resp.StatusCode, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), c.cfg.Now())}
 		var er checkpoint.ErrorResponse

@@ -79,6 +79,8 @@ var (
 	MsgInsecure     = Message{"insecure_url", "总部地址必须使用 https（仅本机地址可用 http）", "the HQ address must use https (http only for a loopback address)"}
 	MsgRootMismatch = Message{"root_mismatch", "总部的根密钥与登记码不符，可能遭到中间人攻击；本机未保存任何内容", "HQ's root key does not match the enrollment code (possible man in the middle); nothing was saved"}
 	MsgCanceled     = Message{"canceled", "同步已取消", "sync canceled"}
+	MsgContinuity   = Message{"continuity", "本机原有的设备凭证与总部记录不符，无法接续原设备；登记码未使用", "the kiosk's old credential does not match HQ's record; it cannot continue as that device; the code was not spent"}
+	MsgUnproven     = Message{"unproven_pending", "本机有未上传的记录，但没有原设备凭证，无法证明是同一台设备：请使用指定替换原设备的登记码，或确认后强制登记（这些记录将由总部暂存待核）", "this kiosk has records not yet sent but holds no earlier credential to prove it is the same device: use a code made to replace the old device, or force the enrollment (HQ will hold those records for review)"}
 	MsgLocked       = Message{"locked", "本机另一个同步正在进行，请稍后再试", "another sync is running on this kiosk; try again shortly"}
 	MsgUnknown      = Message{"unknown", "同步失败", "sync failed"}
 )
@@ -96,6 +98,10 @@ func Explain(err error) Message {
 		return MsgNotEnrolled
 	case errors.Is(err, ErrBusy):
 		return MsgLocked
+	case errors.Is(err, ErrContinuity):
+		return MsgContinuity
+	case errors.Is(err, ErrUnprovenPending):
+		return MsgUnproven
 	case errors.As(err, &ee), errors.Is(err, checkpoint.ErrEnrollCodeFormat):
 		return MsgEnrollCode
 	case errors.Is(err, ErrInsecureURL):
@@ -240,7 +246,7 @@ func parseMessage(s string) Message {
 	}
 	for _, m := range []Message{MsgNotEnrolled, MsgUnreachable, MsgTimeout, MsgCredential, MsgForbidden, MsgEnrollCode,
 		MsgBusy, MsgServer, MsgBadRequest, MsgProtocol, MsgStore, MsgDataset, MsgRefused, MsgInsecure, MsgRootMismatch,
-		MsgCanceled, MsgUnknown} {
+		MsgCanceled, MsgContinuity, MsgUnproven, MsgUnknown} {
 		if m.String() == s {
 			return m
 		}

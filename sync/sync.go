@@ -26,13 +26,14 @@ type Store interface {
 	PendingBatch(ctx context.Context, maxRecords, maxBytes int) ([]checkpoint.Record, error)
 	ApplyResults(ctx context.Context, results []checkpoint.RecordResult, now time.Time) error
 	OutboxStats(ctx context.Context) (store.OutboxStats, error)
-	Cursors(ctx context.Context) (map[string]int64, error)
+	DatasetCursors(ctx context.Context) (map[string]store.Cursor, error)
 	ApplyDatasets(ctx context.Context, ds []checkpoint.Dataset) error
 	Device(ctx context.Context) (store.Device, error)
 	SaveDevice(ctx context.Context, d store.Device) error
 	SyncState(ctx context.Context) (store.SyncState, error)
 	SetSyncState(ctx context.Context, s store.SyncState) error
 	PinRoot(ctx context.Context, root ed25519.PublicKey, epoch string) error
+	ChangeEpoch(ctx context.Context, epoch string, resend bool) (int, error)
 	RecordRefusal(ctx context.Context, reason string, at time.Time) error
 	Purge(ctx context.Context, now time.Time) (int, error)
 }
@@ -100,6 +101,8 @@ type Client struct {
 	trigger chan struct{} // SyncNow → Run; buffered 1 so requests coalesce
 
 	mu        gosync.Mutex
+	seenEpoch string    // HQ's epoch in its last answer (EpochHeader); guarded by mu
+	resent    bool      // an epoch change this pass requeued records; guarded by pass
 	lastPurge time.Time // when retention last ran; guarded by pass
 	status    Status
 	loaded    bool          // status holds the sync state saved by an earlier run
@@ -218,9 +221,16 @@ func (c *Client) lock(ctx context.Context) (func(), error) {
 
 func (c *Client) syncLocked(ctx context.Context, pull bool) (Summary, error) {
 	c.begin()
+	c.resent = false
 	sum, err := c.push(ctx)
 	if err == nil && pull {
 		sum.Pulled, err = c.pull(ctx)
+	}
+	if err == nil && c.resent {
+		// HQ's epoch changed during the pull: what it may have lost is queued again.
+		var more Summary
+		more, err = c.push(ctx)
+		sum.Pushed, sum.Quarantined, sum.Drained = sum.Pushed+more.Pushed, sum.Quarantined+more.Quarantined, more.Drained
 	}
 	if err == nil && pull {
 		c.purge(ctx)
@@ -300,6 +310,11 @@ func (c *Client) push(ctx context.Context) (Summary, error) {
 		if err != nil {
 			return sum, fmt.Errorf("sync: push: %w", err)
 		}
+		// A new epoch first requeues what HQ may have lost; this batch's answers come after,
+		// from the HQ that now holds them.
+		if err := c.noteEpoch(ctx, &dev); err != nil {
+			return sum, fmt.Errorf("sync: push: %w", err)
+		}
 		if err := c.st.ApplyResults(ctx, results, c.cfg.Now().UTC()); err != nil {
 			return sum, fmt.Errorf("sync: push: apply results: %w", errors.Join(ErrStore, err))
 		}
@@ -327,13 +342,28 @@ func (c *Client) pull(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("sync: pull: %w", err)
 	}
-	cursors, err := c.st.Cursors(ctx)
+	cursors, err := c.st.DatasetCursors(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("sync: pull: read cursors: %w", errors.Join(ErrStore, err))
 	}
 	resp, err := c.getConfig(ctx, base, dev, cursors)
 	if err != nil {
 		return 0, fmt.Errorf("sync: pull: %w", err)
+	}
+	if was := dev.Epoch; was != "" {
+		if err := c.noteEpoch(ctx, &dev); err != nil {
+			return 0, fmt.Errorf("sync: pull: %w", err)
+		}
+		if dev.Epoch != was {
+			// HQ was restored: what it answered was measured against cursors from before.
+			// Ask again with the cursors reset.
+			if cursors, err = c.st.DatasetCursors(ctx); err != nil {
+				return 0, fmt.Errorf("sync: pull: read cursors: %w", errors.Join(ErrStore, err))
+			}
+			if resp, err = c.getConfig(ctx, base, dev, cursors); err != nil {
+				return 0, fmt.Errorf("sync: pull: %w", err)
+			}
+		}
 	}
 	if !resp.ServerTime.IsZero() {
 		skew := resp.ServerTime.Sub(c.cfg.Now())
@@ -360,7 +390,7 @@ func (c *Client) pull(ctx context.Context) (int, error) {
 // the device and the versions held. It returns the datasets that verified; each one that did
 // not is logged, counted in the store and left out, so the kiosk keeps the last good one. The
 // error (nil when all verified) wraps ErrRefused and the last envelope error.
-func (c *Client) verify(ctx context.Context, dev store.Device, held map[string]int64, resp checkpoint.ConfigResponse) ([]checkpoint.Dataset, error) {
+func (c *Client) verify(ctx context.Context, dev store.Device, held map[string]store.Cursor, resp checkpoint.ConfigResponse) ([]checkpoint.Dataset, error) {
 	var refused error
 	refuse := func(name string, err error) {
 		reason := refusalReason(err)
@@ -385,13 +415,20 @@ func (c *Client) verify(ctx context.Context, dev store.Device, held map[string]i
 	var out []checkpoint.Dataset
 	epoch := ""
 	for _, env := range resp.Datasets {
-		p, err := env.Verify(checkpoint.DatasetCheck{Root: root, DeviceID: dev.ID, Held: held[env.Name]})
+		h := held[env.Name]
+		p, err := env.Verify(h.Check(root, dev.ID))
 		if err != nil {
 			refuse(env.Name, err)
 			continue
 		}
-		if p.Version == held[p.Name] && held[p.Name] != 0 {
-			continue // the version held again: nothing to do
+		if dev.Epoch != "" && p.Epoch != dev.Epoch {
+			// Signed in another epoch than the one HQ answers in: after a restore, an old
+			// epoch's datasets are replays.
+			refuse(env.Name, fmt.Errorf("%w: epoch %s, HQ is in %s", checkpoint.ErrEnvelopeVersion, p.Epoch, dev.Epoch))
+			continue
+		}
+		if p.Version == h.Version && p.Tag == h.Tag && p.Epoch == h.Epoch && h.Version != 0 {
+			continue // the dataset held again: nothing to do
 		}
 		out = append(out, p.Dataset())
 		epoch = p.Epoch
@@ -402,6 +439,31 @@ func (c *Client) verify(ctx context.Context, dev store.Device, held map[string]i
 		}
 	}
 	return out, refused
+}
+
+// noteEpoch compares the epoch in HQ's last answer with the one the kiosk knows. The first one
+// seen is just recorded; a change means HQ was restored from a backup: the store requeues every
+// synced record it still holds and resets the dataset cursors (store.ChangeEpoch), and dev is
+// updated.
+func (c *Client) noteEpoch(ctx context.Context, dev *store.Device) error {
+	c.mu.Lock()
+	seen := c.seenEpoch
+	c.mu.Unlock()
+	if seen == "" || seen == dev.Epoch {
+		return nil
+	}
+	resend := dev.Epoch != ""
+	n, err := c.st.ChangeEpoch(ctx, seen, resend)
+	if err != nil {
+		return fmt.Errorf("save epoch: %w", errors.Join(ErrStore, err))
+	}
+	if resend {
+		c.resent = c.resent || n > 0
+		c.log.WarnContext(ctx, "sync: HQ epoch changed (restored from a backup): pulling every dataset again and resending synced records",
+			slog.String("from", dev.Epoch), slog.String("to", seen), slog.Int("requeued", n))
+	}
+	dev.Epoch = seen
+	return nil
 }
 
 // noteRefusal counts a refused dataset in the store and the status.

@@ -2,18 +2,20 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"time"
 
+	"github.com/yongji-county/checkpoint/hq"
 	"github.com/yongji-county/checkpoint/hq/sqldb"
 	"github.com/yongji-county/checkpoint/internal/cli"
 )
 
 func init() {
-	register("db", "database upkeep: distribute (Citus), expire (retention), partitions", runDB)
+	register("db", "database upkeep: distribute (Citus), expire (retention), partitions, restored (after a restore)", runDB)
 }
 
 var dbCommands = func() *cli.Set {
@@ -21,6 +23,7 @@ var dbCommands = func() *cli.Set {
 	s.Register("distribute", "place HQ's tables on a Citus cluster (idempotent; nothing to do on plain PostgreSQL)", runDistribute)
 	s.Register("expire", "remove the records made before --before YYYY-MM (drops monthly partitions on PostgreSQL; keeps held records)", runExpire)
 	s.Register("partitions", "list the monthly partitions of records with their row counts (PostgreSQL)", runPartitions)
+	s.Register("restored", "give HQ a new epoch after a restore from backup, so kiosks pull again and resend what they hold", runRestored)
 	return s
 }()
 
@@ -146,5 +149,25 @@ func runPartitions(ctx context.Context, args []string, stdout, stderr io.Writer)
 	for _, p := range ps {
 		fmt.Fprintf(stdout, "%s\t%d rows\t%d held\n", p.Name, p.Rows, p.Held)
 	}
+	return 0
+}
+
+// runRestored gives HQ a new epoch: run it on the restored database before starting HQ on it,
+// so that kiosks notice, pull everything again and resend what they still hold (docs/HQ.md
+// "Backup"). It prints {"epoch":"…"}.
+func runRestored(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	const name = "hq db restored"
+	db, code := openDB(ctx, name, name+" --db DSN", args, stdout, stderr, nil)
+	if db == nil {
+		return code
+	}
+	defer db.Close()
+	epoch, err := hq.Restored(ctx, db)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 1
+	}
+	b, _ := json.Marshal(map[string]string{"epoch": epoch})
+	fmt.Fprintln(stdout, string(b))
 	return 0
 }

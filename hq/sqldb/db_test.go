@@ -260,3 +260,71 @@ func TestIngestConcurrentOverlap(t *testing.T) {
 		})
 	}
 }
+
+// Enrollment continuity and retries, on every backend: a proof made with the old secret makes
+// the new device its successor (and revokes the old one); a wrong proof spends nothing; the same
+// code and name within the window get the same credential, another name or a later try do not.
+func TestEnrollContinuityAndRetry(t *testing.T) {
+	for _, b := range dbtest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			d, err := Open(ctx, b.DSN(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			now := time.Now()
+			if err := d.PutSite(ctx, checkpoint.Site{ID: "s", Name: "n", Address: "a", Contact: "c", Phone: "1", UpdatedAt: now}); err != nil {
+				t.Fatal(err)
+			}
+			code, _ := d.CreateEnrollCode(ctx, "s", time.Hour, now)
+			first, err := d.Enroll(ctx, code, "k", now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			code2, _ := d.CreateEnrollCode(ctx, "s", time.Hour, now)
+			if _, err := d.EnrollDevice(ctx, Enrollment{Code: code2, Name: "k", Replaces: first.DeviceID, Proof: "forged", Now: now}); !errors.Is(err, ErrBadProof) {
+				t.Fatalf("forged proof: %v; want ErrBadProof", err)
+			}
+			e := Enrollment{Code: code2, Name: "k", Replaces: first.DeviceID, Proof: checkpoint.ContinuityProof(first.DeviceID, first.Secret, code2), Now: now}
+			second, err := d.EnrollDevice(ctx, e)
+			if err != nil || second.Replaces != first.DeviceID {
+				t.Fatalf("enroll with proof = %+v, %v; want replaces %s", second, err, first.DeviceID)
+			}
+			again, err := d.EnrollDevice(ctx, Enrollment{Code: code2, Name: "k", Replaces: e.Replaces, Proof: e.Proof, Now: now.Add(time.Minute)})
+			if err != nil || again.DeviceID != second.DeviceID || again.Secret != second.Secret {
+				t.Errorf("retry = %+v, %v; want the same credential", again, err)
+			}
+			if _, err := d.EnrollDevice(ctx, Enrollment{Code: code2, Name: "other", Now: now.Add(time.Minute)}); !errors.Is(err, ErrBadCode) {
+				t.Errorf("retry under another name: %v; want ErrBadCode", err)
+			}
+			if _, err := d.EnrollDevice(ctx, Enrollment{Code: code2, Name: "k", Now: now.Add(checkpoint.EnrollRetryWindow + time.Minute)}); !errors.Is(err, ErrBadCode) {
+				t.Errorf("retry after the window: %v; want ErrBadCode", err)
+			}
+			var sealed string
+			if err := d.SQL().QueryRowContext(ctx, d.q(`SELECT answer FROM enroll_codes WHERE device_id = ?`), second.DeviceID).Scan(&sealed); err != nil || sealed != "" {
+				t.Errorf("sealed answer after the window = %q, %v; want wiped", sealed, err)
+			}
+			dv, err := d.Device(ctx, second.DeviceID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dv, err = d.WithPredecessors(ctx, dv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p, ok := dv.Made(first.DeviceID); !ok || !p.Revoked || p.SiteID != "s" {
+				t.Errorf("Made(predecessor) = %+v, %v; want the revoked old device", p, ok)
+			}
+			if _, ok := dv.Made("dev-other"); ok {
+				t.Errorf("Made(another device) = true")
+			}
+			devs, _ := d.Devices(ctx)
+			for _, x := range devs {
+				if x.ID == first.DeviceID && x.ReplacedBy != second.DeviceID {
+					t.Errorf("old device ReplacedBy = %q; want %q", x.ReplacedBy, second.DeviceID)
+				}
+			}
+		})
+	}
+}

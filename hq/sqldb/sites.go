@@ -2,18 +2,10 @@ package sqldb
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"database/sql"
-	"encoding/base32"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"time"
 
-	"github.com/google/uuid"
 	checkpoint "github.com/yongji-county/checkpoint"
 )
 
@@ -186,116 +178,6 @@ func (d *DB) staffWhere(ctx context.Context, where string, args []any) ([]StaffA
 	return out, nil
 }
 
-// Device is an enrolled kiosk.
-type Device struct {
-	ID         string
-	Name       string
-	SiteID     string
-	SecretHash string // hex SHA-256 of the secret
-	CreatedAt  time.Time
-	Revoked    bool
-}
-
-// Errors from enrollment.
-var (
-	ErrBadCode = errors.New("sqldb: enrollment code unknown, used or expired")
-)
-
-// enrollAlphabet is Crockford-like base32 without look-alikes, for codes typed by hand.
-var enrollEnc = base32.NewEncoding("ABCDEFGHJKLMNPQRSTUVWXYZ23456789").WithPadding(base32.NoPadding)
-
-func hashSecret(s string) string {
-	h := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(h[:])
-}
-
-// normCode canonicalises an enrollment code's secret as typed: case, spaces and dashes do not
-// matter.
-func normCode(c string) string { return checkpoint.NormEnrollCode(c) }
-
-// CreateEnrollCode makes a one-time enrollment code for siteID, valid for ttl, and returns its
-// secret as XXXX-XXXX-XXXX-XXXX (80 random bits). HQ stores only its hash; the code staff type
-// is the secret followed by HQ's root fingerprint (checkpoint.FormatEnrollCode).
-func (d *DB) CreateEnrollCode(ctx context.Context, siteID string, ttl time.Duration, now time.Time) (string, error) {
-	if _, err := d.Site(ctx, siteID); err != nil {
-		return "", fmt.Errorf("sqldb: create enroll code: %w", err)
-	}
-	b := make([]byte, 10)
-	rand.Read(b)
-	raw := enrollEnc.EncodeToString(b) // 16 characters
-	code := raw[0:4] + "-" + raw[4:8] + "-" + raw[8:12] + "-" + raw[12:16]
-	err := d.tx(ctx, "create enroll code", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, d.q(`INSERT INTO enroll_codes (code_hash, site_id, created_at, expires_at, used_at, device_id) VALUES (?,?,?,?,'','')`),
-			hashSecret(normCode(code)), siteID, ftime(now), ftime(now.Add(ttl)))
-		return err
-	})
-	if err != nil {
-		return "", err
-	}
-	return code, nil
-}
-
-// Enroll spends a one-time code (its secret part) and creates a device with a fresh secret. The secret is in the
-// answer only; HQ keeps its hash.
-func (d *DB) Enroll(ctx context.Context, code, name string, now time.Time) (checkpoint.EnrollResponse, error) {
-	var resp checkpoint.EnrollResponse
-	ch := hashSecret(normCode(code))
-	err := d.tx(ctx, "enroll", func(tx *sql.Tx) error {
-		var site, exp, used string
-		err := tx.QueryRowContext(ctx, d.q(`SELECT site_id, expires_at, used_at FROM enroll_codes WHERE code_hash = ?`), ch).Scan(&site, &exp, &used)
-		if err == sql.ErrNoRows || (err == nil && (used != "" || exp <= ftime(now))) {
-			return ErrBadCode
-		}
-		if err != nil {
-			return err
-		}
-		id, err := uuid.NewV7()
-		if err != nil {
-			return err
-		}
-		sec := make([]byte, 32)
-		rand.Read(sec)
-		resp = checkpoint.EnrollResponse{DeviceID: "dev-" + id.String(), Secret: base64.RawURLEncoding.EncodeToString(sec), SiteID: site}
-		// The used_at = '' guard makes two racing enrollments with one code spend it once.
-		res, err := tx.ExecContext(ctx, d.q(`UPDATE enroll_codes SET used_at = ?, device_id = ? WHERE code_hash = ? AND used_at = ''`),
-			ftime(now), resp.DeviceID, ch)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return ErrBadCode
-		}
-		_, err = tx.ExecContext(ctx, d.q(`INSERT INTO devices (id, name, site_id, secret_hash, created_at, revoked) VALUES (?,?,?,?,?,0)`),
-			resp.DeviceID, name, site, hashSecret(resp.Secret), ftime(now))
-		return err
-	})
-	return resp, err
-}
-
-// Device returns an enrolled device.
-func (d *DB) Device(ctx context.Context, id string) (Device, error) {
-	var dv Device
-	var created string
-	var revoked int
-	err := d.db.QueryRowContext(ctx, d.q(`SELECT id, name, site_id, secret_hash, created_at, revoked FROM devices WHERE id = ?`), id).
-		Scan(&dv.ID, &dv.Name, &dv.SiteID, &dv.SecretHash, &created, &revoked)
-	if err == sql.ErrNoRows {
-		return dv, fmt.Errorf("sqldb: device: %w", ErrNotFound)
-	}
-	if err != nil {
-		return dv, fmt.Errorf("sqldb: device: %w", err)
-	}
-	dv.CreatedAt = ptime(created)
-	dv.Revoked = revoked != 0
-	return dv, nil
-}
-
-// CheckSecret reports, in constant time, whether secret is the device's.
-func (dv Device) CheckSecret(secret string) bool {
-	got := hashSecret(secret)
-	return subtle.ConstantTimeCompare([]byte(got), []byte(dv.SecretHash)) == 1 && !dv.Revoked
-}
-
 // Setting returns a named setting; ok is false when it is not set.
 func (d *DB) Setting(ctx context.Context, name string) (value string, ok bool, err error) {
 	err = d.db.QueryRowContext(ctx, d.q(`SELECT value FROM settings WHERE name = ?`), name).Scan(&value)
@@ -326,42 +208,4 @@ func (d *DB) InitSetting(ctx context.Context, name, value string) (string, error
 	}
 	v, _, err := d.Setting(ctx, name)
 	return v, err
-}
-
-// Devices returns every enrolled device, ordered by id.
-func (d *DB) Devices(ctx context.Context) ([]Device, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT id, name, site_id, secret_hash, created_at, revoked FROM devices ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("sqldb: devices: %w", err)
-	}
-	defer rows.Close()
-	var out []Device
-	for rows.Next() {
-		var dv Device
-		var created string
-		var revoked int
-		if err := rows.Scan(&dv.ID, &dv.Name, &dv.SiteID, &dv.SecretHash, &created, &revoked); err != nil {
-			return nil, fmt.Errorf("sqldb: devices: %w", err)
-		}
-		dv.CreatedAt, dv.Revoked = ptime(created), revoked != 0
-		out = append(out, dv)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqldb: devices: %w", err)
-	}
-	return out, nil
-}
-
-// RevokeDevice withdraws a device's credential (a lost or stolen kiosk).
-func (d *DB) RevokeDevice(ctx context.Context, id string) error {
-	return d.tx(ctx, "revoke device", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, d.q(`UPDATE devices SET revoked = 1 WHERE id = ?`), id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("device %q: %w", id, ErrNotFound)
-		}
-		return nil
-	})
 }
