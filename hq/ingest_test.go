@@ -335,16 +335,16 @@ func TestSiteEditAndStaffAdd(t *testing.T) {
 			edit(e.devA, "sup-a", checkpoint.Site{ID: "a2", ParentID: "a", Name: "新卡点"}, true),                       // ok
 			e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "scan-a2", Role: checkpoint.RoleScanner, SiteID: "a2"}), // ok: site from this batch
 			rec(e.devA, "a2", "scan-a2"), // ok: both from this batch
-			edit(e.devA, "sup-a", checkpoint.Site{ID: "a", ParentID: "b", Name: "A"}, false),                       // move own site
-			edit(e.devA, "sup-a", checkpoint.Site{ID: "b", ParentID: "r", Name: "B!"}, false),                      // outside
-			edit(e.devA, "sup-a", checkpoint.Site{ID: "a3", ParentID: "r", Name: "X"}, true),                       // parent outside
+			edit(e.devA, "sup-a", checkpoint.Site{ID: "a", ParentID: "b", Name: "A"}, false),                                                          // move own site
+			edit(e.devA, "sup-a", checkpoint.Site{ID: "b", ParentID: "r", Name: "B!"}, false),                                                         // outside
+			edit(e.devA, "sup-a", checkpoint.Site{ID: "a3", ParentID: "r", Name: "X"}, true),                                                          // parent outside
 			withBase(edit(e.devA, "sup-a", checkpoint.Site{ID: "a1", ParentID: "a2", Name: "A1 moved"}, false), checkpoint.EditBase{BaseRevision: 1}), // ok: move within
-			edit(e.devA, "scan-a", checkpoint.Site{ID: "a4", ParentID: "a", Name: "Y"}, true),                      // not supervisor
-			edit(e.devA, "sup-a", checkpoint.Site{ID: "a5", ParentID: "a", Name: ""}, true),                        // invalid
-			e.staffAdd(e.devA, "scan-a", checkpoint.Staff{ID: "s9", Role: checkpoint.RoleScanner, SiteID: "a"}),    // not supervisor
-			e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "s10", Role: checkpoint.RoleScanner, SiteID: "b"}),    // site outside
-			e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "scan-b", Role: checkpoint.RoleScanner, SiteID: "a"}), // hijack
-			e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "s11", Role: checkpoint.RoleSupervisor, SiteID: "a"}), // role
+			edit(e.devA, "scan-a", checkpoint.Site{ID: "a4", ParentID: "a", Name: "Y"}, true),                                                         // not supervisor
+			edit(e.devA, "sup-a", checkpoint.Site{ID: "a5", ParentID: "a", Name: ""}, true),                                                           // invalid
+			e.staffAdd(e.devA, "scan-a", checkpoint.Staff{ID: "s9", Role: checkpoint.RoleScanner, SiteID: "a"}),                                       // not supervisor
+			e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "s10", Role: checkpoint.RoleScanner, SiteID: "b"}),                                       // site outside
+			e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "scan-b", Role: checkpoint.RoleScanner, SiteID: "a"}),                                    // hijack
+			e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "s11", Role: checkpoint.RoleSupervisor, SiteID: "a"}),                                    // role
 			e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "s12", Role: checkpoint.RoleScanner, SiteID: "a", PasswordHash: "plaintext"}),
 		}
 		want := "stored,stored,stored,held(site_edit_not_allowed),held(site_edit_not_allowed),held(site_edit_not_allowed)," +
