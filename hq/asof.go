@@ -2,6 +2,7 @@ package hq
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	checkpoint "github.com/yongji-county/checkpoint"
@@ -23,7 +24,9 @@ const judgeSlack = 2 * time.Hour
 type asOf struct {
 	db    *sqldb.DB
 	sites map[string][]sqldb.SiteState
-	staff map[string][]sqldb.StaffState
+	// changes is every site revision's From, sorted: the moments the tree changed.
+	changes []time.Time
+	staff   map[string][]sqldb.StaffState
 }
 
 // judgedAsOf reports whether a rejection may be overturned by history: who may act where for a
@@ -52,6 +55,12 @@ func (a *asOf) allowed(ctx context.Context, dev sqldb.Device, rec checkpoint.Rec
 		}
 		a.sites = h
 		a.staff = map[string][]sqldb.StaffState{}
+		for _, revs := range h {
+			for _, r := range revs {
+				a.changes = append(a.changes, r.From)
+			}
+		}
+		slices.SortFunc(a.changes, time.Time.Compare)
 	}
 	var staff []sqldb.StaffState
 	if rec.StaffID != "" {
@@ -73,11 +82,10 @@ func (a *asOf) allowed(ctx context.Context, dev sqldb.Device, rec checkpoint.Rec
 	// The state changes only at a revision's From: trying lo and every change inside the window
 	// tries every state the window saw.
 	moments := []time.Time{lo}
-	for _, h := range a.sites {
-		for _, s := range h {
-			if s.From.After(lo) && !s.From.After(hi) {
-				moments = append(moments, s.From)
-			}
+	i, _ := slices.BinarySearchFunc(a.changes, lo, time.Time.Compare)
+	for ; i < len(a.changes) && !a.changes[i].After(hi); i++ {
+		if a.changes[i].After(lo) {
+			moments = append(moments, a.changes[i])
 		}
 	}
 	for _, s := range staff {
