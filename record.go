@@ -150,10 +150,22 @@ func (p Personal) LogValue() slog.Value {
 // String is the masked form, so fmt never prints the full values either.
 func (p Personal) String() string { return p.LogValue().String() }
 
-// SiteEdit is the body of a KindSiteEdit record: the whole site as the supervisor saved it.
+// EditBase names the version of a row (site or staff account) an edit was made from. HQ applies
+// the edit only if the row is still at that version; otherwise it answers ResultSuperseded.
+// BaseRecord, when set, is the kiosk's own earlier edit of the same row that HQ had not answered
+// yet when this one was made: the edit applies only on top of what that record made. Otherwise
+// BaseRevision is the row's Revision as the kiosk last had it from HQ, 0 for a new row.
+type EditBase struct {
+	BaseRevision int64  `json:"base_revision"`
+	BaseRecord   string `json:"base_record,omitempty"`
+}
+
+// SiteEdit is the body of a KindSiteEdit record: the whole site as the supervisor saved it, and
+// the version it was made from.
 type SiteEdit struct {
 	Site    Site `json:"site"`
 	Created bool `json:"created"`
+	EditBase
 }
 
 // StaffAdd is the body of a KindStaffAdd record: scanner staff added by a supervisor. Staff is
@@ -163,6 +175,7 @@ type SiteEdit struct {
 type StaffAdd struct {
 	Staff  Staff  `json:"staff"`
 	Sealed string `json:"sealed"`
+	EditBase
 }
 
 // StaffEvent is the body of a KindStaffEvent record.

@@ -19,7 +19,10 @@ type Site struct {
 	Division  string    `json:"division,omitempty"`  // 6-digit division code of the site
 	Remarks   string    `json:"remarks,omitempty"`
 	Active    bool      `json:"active"`
-	UpdatedAt time.Time `json:"updated_at"`
+	UpdatedAt time.Time `json:"updated_at"` // HQ's time of the last change (in an edit: the kiosk's clock, recorded only)
+	// Revision is HQ's count of changes to this site (1 when created): a kiosk's edit names the
+	// revision it was made from (SiteEdit.BaseRevision) and HQ applies it only on top of that one.
+	Revision int64 `json:"revision,omitempty"`
 }
 
 // ErrInvalidSite is wrapped by Site.Validate; the wrapped text names the field.
@@ -54,6 +57,9 @@ func (s Site) Validate() error {
 		if !CleanText(f.v, f.multiline) {
 			return fmt.Errorf("%w: %s contains control characters or invalid text", ErrInvalidSite, f.name)
 		}
+	}
+	if s.Revision < 0 {
+		return fmt.Errorf("%w: negative revision", ErrInvalidSite)
 	}
 	if s.ID == s.ParentID {
 		return fmt.Errorf("%w: a site cannot be its own parent", ErrInvalidSite)

@@ -29,6 +29,9 @@ type Staff struct {
 	PasswordHash string    `json:"password_hash"`
 	Active       bool      `json:"active"`
 	UpdatedAt    time.Time `json:"updated_at"`
+	// Revision is HQ's count of changes to this account (1 when created); a staff_add names the
+	// revision it was made from (StaffAdd.BaseRevision), 0 for a new account.
+	Revision int64 `json:"revision,omitempty"`
 }
 
 // ErrInvalidStaff is wrapped by Staff.Validate.
@@ -47,6 +50,8 @@ func (s Staff) Validate() error {
 		return fmt.Errorf("%w: phone_lookup", ErrInvalidStaff)
 	case s.PasswordHash == "" || len(s.PasswordHash) > 256:
 		return fmt.Errorf("%w: password_hash", ErrInvalidStaff)
+	case s.Revision < 0:
+		return fmt.Errorf("%w: revision", ErrInvalidStaff)
 	}
 	for _, v := range []string{s.ID, s.SiteID, s.PhoneLookup, s.PasswordHash, s.NameMasked} {
 		if !CleanText(v, false) {

@@ -32,11 +32,16 @@ const (
 	ResultConflict  = "conflict"  // HQ holds a different record under the same id
 	ResultRejected  = "rejected"  // malformed: HQ cannot store it at all
 	ResultHeld      = "held"      // stored at HQ but not accepted (e.g. staff not on the roster): an operator decides
+	// ResultSuperseded: a site edit or staff_add HQ stored but did not apply, because it was made
+	// from a version of the row that is no longer HQ's (another edit came first). The kiosk drops
+	// it from the outbox, tells the supervisor, and takes HQ's version at the next pull.
+	ResultSuperseded = "superseded"
 )
 
-// RecordResult is HQ's answer for one record. Stored, duplicate and held mean "done, drop it from
-// the outbox" (HQ has a copy; a held one waits for an operator at HQ, with its reason); conflict
-// and rejected mean "quarantine it, show the supervisor, go on".
+// RecordResult is HQ's answer for one record. Stored, duplicate, held and superseded mean "done,
+// drop it from the outbox" (HQ has a copy; a held one waits for an operator at HQ, with its
+// reason; a superseded edit was not applied and the supervisor is told); conflict and rejected
+// mean "quarantine it, show the supervisor, go on".
 type RecordResult struct {
 	ID      string `json:"id"`
 	Status  string `json:"status"`
@@ -46,7 +51,11 @@ type RecordResult struct {
 
 // Done reports whether the kiosk may drop the record from its outbox.
 func (r RecordResult) Done() bool {
-	return r.Status == ResultStored || r.Status == ResultDuplicate || r.Status == ResultHeld
+	switch r.Status {
+	case ResultStored, ResultDuplicate, ResultHeld, ResultSuperseded:
+		return true
+	}
+	return false
 }
 
 // PushResponse answers a PushRequest, one result per record in request order.

@@ -219,7 +219,8 @@ func TestStaffAddCannotTouchSupervisors(t *testing.T) {
 			e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "scan-a1", Role: checkpoint.RoleSupervisor, SiteID: "a1"}),
 			e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "sup-a1", Role: checkpoint.RoleScanner, SiteID: "a1", PasswordHash: attackerPHC}),
 			e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "sup-a", Role: checkpoint.RoleScanner, SiteID: "a", PasswordHash: attackerPHC}),
-			e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "scan-a1", Role: checkpoint.RoleScanner, SiteID: "a1", PasswordHash: attackerPHC}),
+			withBase(e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "scan-a1", Role: checkpoint.RoleScanner, SiteID: "a1", PasswordHash: attackerPHC}),
+				checkpoint.EditBase{BaseRevision: 1}),
 		}
 		_, resp := e.push(e.devA, recs...)
 		// Held at HQ for an operator (never applied), not bounced to the kiosk.
@@ -252,7 +253,7 @@ func TestInactiveStaffRecordsRefused(t *testing.T) {
 		ctx := context.Background()
 		for _, id := range []string{"scan-a", "sup-a"} {
 			st := checkpoint.Staff{ID: id, Role: checkpoint.RoleScanner, SiteID: "a", PhoneLookup: "pl-" + id,
-				NameMasked: "张*", PasswordHash: fakePHC, Active: false, UpdatedAt: time.Now().UTC()}
+				NameMasked: "张*", PasswordHash: fakePHC, Active: false, UpdatedAt: time.Now().UTC().Add(-3 * time.Hour)}
 			if id == "sup-a" {
 				st.Role = checkpoint.RoleSupervisor
 			}

@@ -21,14 +21,15 @@ func TestDuplicateBeforeAuthorization(t *testing.T) {
 		}
 		ctx := context.Background()
 		moved := checkpoint.Staff{ID: "scan-a", Role: checkpoint.RoleScanner, SiteID: "b", PhoneLookup: "pl-scan-a",
-			NameMasked: "张*", PasswordHash: fakePHC, Active: true, UpdatedAt: time.Now().UTC().Add(time.Minute)}
+			NameMasked: "张*", PasswordHash: fakePHC, Active: true, UpdatedAt: time.Now().UTC().Add(-3 * time.Hour)}
 		if err := e.srv.db.PutStaff(ctx, sqldb.StaffAccount{Staff: moved, PhoneHash: "ph-scan-a", PhoneMasked: "138****0000"}); err != nil {
 			t.Fatal(err)
 		}
 		if _, resp := e.push(e.devA, r); statusesOf(resp) != checkpoint.ResultDuplicate {
 			t.Errorf("resend after the roster changed: %s; want duplicate", statusesOf(resp))
 		}
-		// A new record by the moved scanner is held, with its reason, not bounced.
+		// A new record by the scanner, moved 3 h before it was made (outside its judging window),
+		// is held, with its reason, not bounced.
 		r2 := rec(e.devA, "a", "scan-a")
 		if _, resp := e.push(e.devA, r2); statusesOf(resp) != "held(staff_not_allowed)" {
 			t.Errorf("new record by the moved scanner: %s; want held(staff_not_allowed)", statusesOf(resp))

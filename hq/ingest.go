@@ -324,12 +324,26 @@ func (s *Server) handleBatches(w http.ResponseWriter, r *http.Request, dev sqldb
 	idx := make([]int, 0, len(req.Records))
 	var rejected, held int64
 	adds := s.newStaffAdds()
+	recv := s.now()
+	past := &asOf{db: s.db}
 	for i, rec := range req.Records {
 		// A record is judged only to decide accepted or held: either way HQ keeps it, and one it
 		// already holds is a duplicate whatever the roster says now (IngestHeld). Only a record HQ
-		// cannot store at all goes back to the kiosk's quarantine.
+		// cannot store at all goes back to the kiosk's quarantine. Today's roster decides the
+		// common case; only a record it would hold is judged again as of when it was made.
 		reason := ""
-		if rj := authorize(dev, view, rec, func(r checkpoint.Record, e checkpoint.StaffAdd) *rejection { return adds.add(ctx, r, e) }); rj != nil {
+		rj := authorize(dev, view, rec, func(r checkpoint.Record, e checkpoint.StaffAdd) *rejection { return adds.add(ctx, r, e) })
+		if rj != nil && judgedAsOf(rec, rj) {
+			ok, err := past.allowed(ctx, dev, rec, recv)
+			if err != nil {
+				s.internal(w, r, err)
+				return
+			}
+			if ok {
+				rj = nil
+			}
+		}
+		if rj != nil {
 			if rj.malformed() {
 				results[i] = rj.result(rec.ID)
 				rejected++
@@ -342,7 +356,7 @@ func (s *Server) handleBatches(w http.ResponseWriter, r *http.Request, dev sqldb
 		hold = append(hold, reason)
 		idx = append(idx, i)
 	}
-	outs, err := s.db.IngestHeld(ctx, accepted, hold, adds.accounts, s.now())
+	outs, err := s.db.IngestHeld(ctx, accepted, hold, adds.accounts, recv)
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -353,7 +367,7 @@ func (s *Server) handleBatches(w http.ResponseWriter, r *http.Request, dev sqldb
 		s.internal(w, r, err)
 		return
 	}
-	var conflicts int64
+	var conflicts, superseded int64
 	for j, st := range outs {
 		i := idx[j]
 		results[i] = checkpoint.RecordResult{ID: req.Records[i].ID, Status: st}
@@ -366,6 +380,10 @@ func (s *Server) handleBatches(w http.ResponseWriter, r *http.Request, dev sqldb
 			conflicts++
 			results[i].Error = "conflict"
 			results[i].Message = "总部已有同一编号但内容不同的记录 / HQ holds a different record under this id"
+		case checkpoint.ResultSuperseded:
+			superseded++
+			results[i].Error = "superseded"
+			results[i].Message = supersededMessage(req.Records[i])
 		case checkpoint.ResultRejected:
 			rejected++
 			results[i].Error = "store_refused"
@@ -376,9 +394,24 @@ func (s *Server) handleBatches(w http.ResponseWriter, r *http.Request, dev sqldb
 	s.metrics.add(cntRecordHeld, held)
 	s.metrics.add(cntRecordRejected, rejected)
 	s.metrics.add(cntConflict, conflicts)
+	s.metrics.add(cntSuperseded, superseded)
 	if rejected > 0 || conflicts > 0 || held > 0 {
 		s.log.Info("hq: batch had refused or held records", slog.String("device", dev.ID),
 			slog.Int("records", len(req.Records)), slog.Int64("rejected", rejected), slog.Int64("held", held), slog.Int64("conflicts", conflicts))
 	}
 	writeJSON(w, http.StatusOK, checkpoint.PushResponse{Results: results})
+}
+
+// supersededMessage tells the supervisor which edit of theirs HQ did not apply.
+func supersededMessage(rec checkpoint.Record) string {
+	switch rec.Kind {
+	case checkpoint.KindSiteEdit:
+		var e checkpoint.SiteEdit
+		_ = json.Unmarshal(rec.Body, &e)
+		return fmt.Sprintf("您对站点「%s」的修改未生效：总部已有更新的版本 / your edit of site %q did not take effect: HQ has a newer version", e.Site.Name, e.Site.Name)
+	default:
+		var e checkpoint.StaffAdd
+		_ = json.Unmarshal(rec.Body, &e)
+		return fmt.Sprintf("您对工作人员「%s」的修改未生效：总部已有更新的版本 / your edit of staff member %q did not take effect: HQ has a newer version", e.Staff.NameMasked, e.Staff.NameMasked)
+	}
 }

@@ -280,6 +280,20 @@ func edit(d checkpoint.EnrollResponse, staff string, s checkpoint.Site, created 
 	return r
 }
 
+// withBase returns r, a site_edit or staff_add, made from the given version of its row.
+func withBase(r checkpoint.Record, base checkpoint.EditBase) checkpoint.Record {
+	var m map[string]any
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		panic(err)
+	}
+	m["base_revision"] = base.BaseRevision
+	if base.BaseRecord != "" {
+		m["base_record"] = base.BaseRecord
+	}
+	r.Body, _ = json.Marshal(m)
+	return r
+}
+
 // staffAdd makes a staff_add record as a kiosk does: the new staff member's phone (one per
 // staff id unless phone is given) sealed to HQ's key and the record's id.
 func (e *env) staffAdd(d checkpoint.EnrollResponse, by string, s checkpoint.Staff, phone ...string) checkpoint.Record {
@@ -321,16 +335,16 @@ func TestSiteEditAndStaffAdd(t *testing.T) {
 			edit(e.devA, "sup-a", checkpoint.Site{ID: "a2", ParentID: "a", Name: "新卡点"}, true),                       // ok
 			e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "scan-a2", Role: checkpoint.RoleScanner, SiteID: "a2"}), // ok: site from this batch
 			rec(e.devA, "a2", "scan-a2"), // ok: both from this batch
-			edit(e.devA, "sup-a", checkpoint.Site{ID: "a", ParentID: "b", Name: "A"}, false),                       // move own site
-			edit(e.devA, "sup-a", checkpoint.Site{ID: "b", ParentID: "r", Name: "B!"}, false),                      // outside
-			edit(e.devA, "sup-a", checkpoint.Site{ID: "a3", ParentID: "r", Name: "X"}, true),                       // parent outside
-			edit(e.devA, "sup-a", checkpoint.Site{ID: "a1", ParentID: "a2", Name: "A1 moved"}, false),              // ok: move within
-			edit(e.devA, "scan-a", checkpoint.Site{ID: "a4", ParentID: "a", Name: "Y"}, true),                      // not supervisor
-			edit(e.devA, "sup-a", checkpoint.Site{ID: "a5", ParentID: "a", Name: ""}, true),                        // invalid
-			e.staffAdd(e.devA, "scan-a", checkpoint.Staff{ID: "s9", Role: checkpoint.RoleScanner, SiteID: "a"}),    // not supervisor
-			e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "s10", Role: checkpoint.RoleScanner, SiteID: "b"}),    // site outside
-			e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "scan-b", Role: checkpoint.RoleScanner, SiteID: "a"}), // hijack
-			e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "s11", Role: checkpoint.RoleSupervisor, SiteID: "a"}), // role
+			edit(e.devA, "sup-a", checkpoint.Site{ID: "a", ParentID: "b", Name: "A"}, false),                                                          // move own site
+			edit(e.devA, "sup-a", checkpoint.Site{ID: "b", ParentID: "r", Name: "B!"}, false),                                                         // outside
+			edit(e.devA, "sup-a", checkpoint.Site{ID: "a3", ParentID: "r", Name: "X"}, true),                                                          // parent outside
+			withBase(edit(e.devA, "sup-a", checkpoint.Site{ID: "a1", ParentID: "a2", Name: "A1 moved"}, false), checkpoint.EditBase{BaseRevision: 1}), // ok: move within
+			edit(e.devA, "scan-a", checkpoint.Site{ID: "a4", ParentID: "a", Name: "Y"}, true),                                                         // not supervisor
+			edit(e.devA, "sup-a", checkpoint.Site{ID: "a5", ParentID: "a", Name: ""}, true),                                                           // invalid
+			e.staffAdd(e.devA, "scan-a", checkpoint.Staff{ID: "s9", Role: checkpoint.RoleScanner, SiteID: "a"}),                                       // not supervisor
+			e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "s10", Role: checkpoint.RoleScanner, SiteID: "b"}),                                       // site outside
+			e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "scan-b", Role: checkpoint.RoleScanner, SiteID: "a"}),                                    // hijack
+			e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "s11", Role: checkpoint.RoleSupervisor, SiteID: "a"}),                                    // role
 			e.staffAdd(e.devA, "sup-a", checkpoint.Staff{ID: "s12", Role: checkpoint.RoleScanner, SiteID: "a", PasswordHash: "plaintext"}),
 		}
 		want := "stored,stored,stored,held(site_edit_not_allowed),held(site_edit_not_allowed),held(site_edit_not_allowed)," +
@@ -384,17 +398,13 @@ func TestSiteEditAndStaffAdd(t *testing.T) {
 				}
 			}
 		}
-		// An older edit of a1 does not overwrite the newer one.
-		old := edit(e.devA, "sup-a", checkpoint.Site{ID: "a1", ParentID: "a", Name: "stale"}, false)
-		var se checkpoint.SiteEdit
-		json.Unmarshal(old.Body, &se)
-		se.Site.UpdatedAt = time.Now().Add(-time.Hour)
-		old.Body, _ = json.Marshal(se)
-		if _, resp := e.push(e.devA, old); statusesOf(resp) != "stored" {
+		// An edit made from the revision a1 had before the move is superseded, whatever its clock says.
+		old := withBase(edit(e.devA, "sup-a", checkpoint.Site{ID: "a1", ParentID: "a", Name: "stale"}, false), checkpoint.EditBase{BaseRevision: 1})
+		if _, resp := e.push(e.devA, old); statusesOf(resp) != "superseded(superseded)" {
 			t.Fatalf("stale edit: %s", statusesOf(resp))
 		}
 		s, _ := e.srv.db.Site(context.Background(), "a1")
-		if s.Name != "A1 moved" {
+		if s.Name != "A1 moved" || s.Revision != 2 {
 			t.Fatalf("stale edit applied: a1 = %+v", s)
 		}
 	})

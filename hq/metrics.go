@@ -22,6 +22,7 @@ const (
 	cntRecordRejected = "records_rejected"
 	cntConflict       = "records_conflict"
 	cntRecordHeld     = "records_held"
+	cntSuperseded     = "records_superseded" // site edits and staff_adds made from an outdated revision
 	// Assisted registrations and no-code checks (see people.go).
 	cntStatusQueries     = "people_status_queries"      // POST /api/v1/people/status answered
 	cntRechecks          = "records_recheck"            // records listed for an operator's re-check

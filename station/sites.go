@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -121,8 +122,16 @@ func (st *Station) SaveSite(ctx context.Context, s Session, site checkpoint.Site
 	if err := site.Validate(); err != nil {
 		return problem("site_invalid", "站点信息不完整或过长", "site details are incomplete or too long", err)
 	}
+	// The edit names the version it was made from; HQ applies it only on top of that one and
+	// otherwise answers superseded, which the supervisor then sees (Notices).
+	var base checkpoint.EditBase
+	if !created {
+		if base, err = st.db.EditBase(ctx, "sites", site.ID); err != nil {
+			return errStore(err)
+		}
+	}
 	m := st.meta(s)
-	if _, err := st.db.SaveSiteEdit(ctx, m, checkpoint.SiteEdit{Site: site, Created: created}); err != nil {
+	if _, err := st.db.SaveSiteEdit(ctx, m, checkpoint.SiteEdit{Site: site, Created: created, EditBase: base}); err != nil {
 		return errStore(err)
 	}
 	st.afterRecord()
@@ -224,4 +233,32 @@ func (st *Station) QueryLog(ctx context.Context, s Session, f LogFilter) ([]LogR
 		rows = append(rows, r)
 	}
 	return rows, total, nil
+}
+
+// Notice is an edit of the supervisor's kiosk that HQ did not apply, for the site management
+// screen: Code is checkpoint.ResultSuperseded (HQ already had a newer version), Kind says whether
+// a site or a staff account, Name is what the edit called it.
+type Notice struct {
+	Kind checkpoint.RecordKind
+	ID   string
+	Name string
+	Code string
+	At   time.Time
+}
+
+// Notices lists the edits HQ did not apply, newest first. The site or account shows HQ's version
+// from the next sync on (or at once, when the kiosk already holds it).
+func (st *Station) Notices(ctx context.Context, s Session) ([]Notice, error) {
+	if !s.Supervisor {
+		return nil, errNotSupervisor
+	}
+	list, err := st.db.Notices(ctx)
+	if err != nil {
+		return nil, errStore(err)
+	}
+	out := make([]Notice, 0, len(list))
+	for _, n := range list {
+		out = append(out, Notice{Kind: n.Kind, ID: n.SubjectID, Name: n.SubjectName, Code: n.Code, At: n.At})
+	}
+	return out, nil
 }

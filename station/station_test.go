@@ -77,7 +77,7 @@ func newFixture(t *testing.T) *fixture {
 	sites := []checkpoint.Site{
 		{ID: "root", Name: "永吉县", Address: "永吉", Contact: "甲", Phone: "0432-1", Active: true},
 		{ID: "demo-site", ParentID: "root", Name: "示范站", Address: "口前镇", Contact: "乙", Phone: "0432-2", Active: true},
-		{ID: "sub-1", ParentID: "demo-site", Name: "一号卡口", Address: "路口", Contact: "丙", Phone: "0432-3", Active: true},
+		{ID: "sub-1", ParentID: "demo-site", Name: "一号卡口", Address: "路口", Contact: "丙", Phone: "0432-3", Active: true, Revision: 3},
 		{ID: "other", ParentID: "root", Name: "别处", Address: "别处", Contact: "丁", Phone: "0432-4", Active: true},
 	}
 	settings := checkpoint.Settings{Rules: checkpoint.DefaultConfig(), HQSealKey: base64.StdEncoding.EncodeToString(pub),
@@ -341,5 +341,56 @@ func TestSitesAndStaff(t *testing.T) {
 	}
 	if err := f.st.AddStaff(ctx, sup, NewStaff{Phone: "13800000002", Name: "李四", Password: "longenough", SiteID: "sub-1"}); err == nil {
 		t.Error("an existing staff phone was added again")
+	}
+}
+
+// An edit of a site names the version it was made from: HQ's revision the kiosk holds, then the
+// supervisor's own edit that HQ has not answered yet. A new site names none.
+func TestSaveSiteFillsBase(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	sup, _ := f.st.Login(ctx, "13800000001", "right-password")
+	sites, err := f.st.Sites(ctx, sup)
+	if err != nil || len(sites) < 2 {
+		t.Fatalf("Sites = %v, %v", sites, err)
+	}
+	sub := sites[1]
+	want, err := f.db.EditBase(ctx, "sites", sub.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub.Name = "改一次"
+	if err := f.st.SaveSite(ctx, sup, sub, false); err != nil {
+		t.Fatal(err)
+	}
+	sub.Name = "改两次"
+	if err := f.st.SaveSite(ctx, sup, sub, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.SaveSite(ctx, sup, checkpoint.Site{ParentID: sub.ID, Name: "新", Address: "a", Contact: "c", Phone: "1"}, true); err != nil {
+		t.Fatal(err)
+	}
+	batch, _ := f.db.PendingBatch(ctx, 1000, 1<<20)
+	var edits []checkpoint.Record
+	for _, r := range batch {
+		if r.Kind == checkpoint.KindSiteEdit {
+			edits = append(edits, r)
+		}
+	}
+	if len(edits) != 3 {
+		t.Fatalf("%d site edits; want 3", len(edits))
+	}
+	var e [3]checkpoint.SiteEdit
+	for i := range edits {
+		json.Unmarshal(edits[i].Body, &e[i])
+	}
+	if e[0].EditBase != want || want.BaseRevision != 3 {
+		t.Errorf("first edit's base = %+v; want %+v (HQ's revision held)", e[0].EditBase, want)
+	}
+	if e[1].BaseRecord != edits[0].ID {
+		t.Errorf("second edit's base = %+v; want the first edit %s", e[1].EditBase, edits[0].ID)
+	}
+	if e[2].EditBase != (checkpoint.EditBase{}) || !e[2].Created {
+		t.Errorf("new site's base = %+v; want none", e[2].EditBase)
 	}
 }

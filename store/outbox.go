@@ -69,8 +69,9 @@ func pendingBatch(ctx context.Context, tx *sql.Tx, maxRecords, maxBytes int) ([]
 	return recs, rows.Err()
 }
 
-// ApplyResults records HQ's answers to a push, in one transaction: stored and duplicate mark a
-// record synced at now; conflict and rejected quarantine it with HQ's error and message so
+// ApplyResults records HQ's answers to a push, in one transaction: stored, duplicate, held and
+// superseded mark a record synced at now (a superseded edit also leaves a Notice and puts HQ's
+// version of the row back); conflict and rejected quarantine it with HQ's error and message so
 // the supervisor sees it and the queue moves on. Results for unknown ids, and statuses the
 // kiosk does not know, are ignored (the record stays pending and is sent again).
 func (db *DB) ApplyResults(ctx context.Context, results []checkpoint.RecordResult, now time.Time) error {
@@ -104,6 +105,9 @@ func (db *DB) applyResults(ctx context.Context, tx *sql.Tx, results []checkpoint
 		switch {
 		case r.Done():
 			_, err = done.ExecContext(ctx, stateSynced, ms(now), r.ID)
+			if err == nil && r.Status == checkpoint.ResultSuperseded {
+				err = db.superseded(ctx, tx, r, now)
+			}
 		case r.Status == checkpoint.ResultConflict || r.Status == checkpoint.ResultRejected:
 			_, err = quar.ExecContext(ctx, stateQuarantined, ms(now), clip(r.Status+": "+r.Error, 200), clip(r.Message, 1000), r.ID, stateSynced)
 			db.log.WarnContext(ctx, "store: record quarantined", slog.String("id", r.ID), slog.String("status", r.Status), slog.String("error", r.Error))

@@ -100,7 +100,8 @@ func (c *Client) pushBatch(ctx context.Context, base string, dev store.Device, b
 
 func validResult(s string) bool {
 	switch s {
-	case checkpoint.ResultStored, checkpoint.ResultDuplicate, checkpoint.ResultHeld, checkpoint.ResultConflict, checkpoint.ResultRejected:
+	case checkpoint.ResultStored, checkpoint.ResultDuplicate, checkpoint.ResultHeld, checkpoint.ResultSuperseded,
+		checkpoint.ResultConflict, checkpoint.ResultRejected:
 		return true
 	}
 	return false

@@ -20,6 +20,8 @@ type sitesScreen struct {
 	detail  *fyne.Container
 	summary *widget.Label
 	msg     *widget.Label
+	// notices lists the edits HQ did not apply, one line each (empty when there are none).
+	notices *widget.Label
 	sel     int
 }
 
@@ -31,6 +33,9 @@ func (u *UI) showSites() {
 	s := &sitesScreen{u: u, sel: -1}
 	s.msg = errorLabel()
 	s.summary = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	s.notices = widget.NewLabel("")
+	s.notices.Importance = widget.WarningImportance
+	s.notices.Wrapping = fyne.TextWrapWord
 	s.detail = container.NewVBox()
 	s.list = widget.NewList(
 		func() int { return len(s.sites) },
@@ -41,7 +46,7 @@ func (u *UI) showSites() {
 	addSite := widget.NewButton("＋ "+u.T("sites.add"), func() { s.showForm(checkpoint.Site{ParentID: u.sess.SiteID, Active: true}, true) })
 	addStaff := widget.NewButton("＋ "+u.T("sites.add_staff"), func() { s.showStaffForm("") })
 	addSite.Importance = widget.HighImportance
-	top := container.NewVBox(s.summary, container.NewHBox(addSite, addStaff), s.msg)
+	top := container.NewVBox(s.summary, s.notices, container.NewHBox(addSite, addStaff), s.msg)
 	u.screen = s
 	u.setBody("sites", container.NewBorder(top, nil, nil, nil,
 		container.NewHSplit(s.list, container.NewVScroll(s.detail))))
@@ -62,10 +67,35 @@ func (s *sitesScreen) reload() {
 		}
 	}
 	s.summary.SetText(u.T("sites.summary", sub))
+	s.showNotices()
 	s.list.UnselectAll()
 	s.list.Refresh()
 	s.detail.Objects = []fyne.CanvasObject{widget.NewLabel(u.T("sites.pick"))}
 	s.detail.Refresh()
+}
+
+// showNotices lists the supervisor's edits HQ did not apply, in the screen's language.
+func (s *sitesScreen) showNotices() {
+	u := s.u
+	list, err := u.deps.Sites.Notices(u.ctx(), *u.sess)
+	if err != nil {
+		s.msg.SetText(u.errText(err))
+		return
+	}
+	text := ""
+	for i, n := range list {
+		if i > 0 {
+			text += "\n"
+		}
+		key := "sites.notice_site"
+		if n.Kind == checkpoint.KindStaffAdd {
+			key = "sites.notice_staff"
+		}
+		text += u.T(key, n.Name)
+	}
+	s.notices.SetText(text)
+	s.notices.Hidden = text == ""
+	s.notices.Refresh()
 }
 
 // rowText indents a site by its depth below the supervisor's own site.

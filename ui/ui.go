@@ -43,6 +43,8 @@ type Sites interface {
 	Sites(ctx context.Context, s station.Session) ([]checkpoint.Site, error)
 	SaveSite(ctx context.Context, s station.Session, site checkpoint.Site, created bool) error
 	AddStaff(ctx context.Context, s station.Session, n station.NewStaff) error
+	// Notices lists the supervisor's edits HQ did not apply (superseded), newest first.
+	Notices(ctx context.Context, s station.Session) ([]station.Notice, error)
 }
 
 // Log reads the local log.

@@ -22,6 +22,7 @@ type fake struct {
 	sites      []checkpoint.Site
 	saved      []checkpoint.Site
 	staff      []station.NewStaff
+	notices    []station.Notice
 }
 
 func (f *fake) Login(_ context.Context, phone, pw string) (station.Session, error) {
@@ -90,6 +91,9 @@ func (f *fake) SaveSite(_ context.Context, _ station.Session, s checkpoint.Site,
 	}
 	f.saved = append(f.saved, s)
 	return nil
+}
+func (f *fake) Notices(context.Context, station.Session) ([]station.Notice, error) {
+	return f.notices, nil
 }
 func (f *fake) AddStaff(_ context.Context, _ station.Session, n station.NewStaff) error {
 	f.staff = append(f.staff, n)
@@ -312,6 +316,22 @@ func labelShown(c fyne.Canvas, text string) bool {
 		}
 	}
 	return false
+}
+
+// An edit HQ answered superseded is shown on the site management screen, in words naming the site.
+func TestSitesShowSupersededEdits(t *testing.T) {
+	u, f := newTestUI(t)
+	login(t, u, "13800000001")
+	test.Tap(u.screen.(*homeScreen).sites)
+	if s := u.screen.(*sitesScreen); s.notices.Visible() {
+		t.Errorf("notices shown with none: %q", s.notices.Text)
+	}
+	f.notices = []station.Notice{{Kind: checkpoint.KindSiteEdit, ID: "a1", Name: "东门卡点", Code: checkpoint.ResultSuperseded}}
+	u.showSites()
+	s := u.screen.(*sitesScreen)
+	if want := "您对站点「东门卡点」的修改未生效：总部已有更新的版本，现已显示总部的版本"; s.notices.Text != want || !s.notices.Visible() {
+		t.Errorf("notices = %q (visible %v); want %q", s.notices.Text, s.notices.Visible(), want)
+	}
 }
 
 func findButton(o fyne.CanvasObject, text string) *widget.Button {

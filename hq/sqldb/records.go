@@ -40,8 +40,9 @@ func ContentHash(r checkpoint.Record) string {
 // ResultRejected for a record the database itself refuses (recordSpecific: a value no column
 // can hold). Such a record never fails its batch: the batch is split in halves, each stored in
 // its own transaction, until the records at fault stand alone. Stored site_edit records are
-// applied to the sites table (an older edit never overwrites a newer one), bumping the dataset
-// version. A batch with staff_add records goes through IngestWithStaff.
+// applied to the sites table, in HQ's receive order and each only on top of the revision it was
+// made from (otherwise its outcome is checkpoint.ResultSuperseded), bumping the dataset version.
+// A batch with staff_add records goes through IngestWithStaff.
 func (d *DB) Ingest(ctx context.Context, recs []checkpoint.Record, now time.Time) ([]string, error) {
 	return d.IngestHeld(ctx, recs, nil, nil, now)
 }
@@ -49,7 +50,8 @@ func (d *DB) Ingest(ctx context.Context, recs []checkpoint.Record, now time.Time
 // IngestWithStaff is Ingest for a batch that may hold staff_add records: accounts holds, by
 // record id, the account HQ made from each one (the kiosk's body carries the phone only sealed,
 // so HQ opens it and computes what it keeps). Each stored staff_add applies its account to the
-// staff table (never over a newer one); a staff_add without an account fails the batch.
+// staff table (only on top of the revision it was made from, like a site edit); a staff_add
+// without an account fails the batch.
 func (d *DB) IngestWithStaff(ctx context.Context, recs []checkpoint.Record, accounts map[string]StaffAccount, now time.Time) ([]string, error) {
 	return d.IngestHeld(ctx, recs, nil, accounts, now)
 }
@@ -168,7 +170,7 @@ func (d *DB) ingest(ctx context.Context, recs []checkpoint.Record, hold []string
 					out[i] = checkpoint.ResultConflict
 				}
 			}
-			return d.applyStored(ctx, tx, recs, accounts, out)
+			return d.applyStored(ctx, tx, recs, accounts, out, b.recv)
 		})
 		if !staged && uniqueViolation(err) {
 			staged = true
@@ -310,10 +312,17 @@ func (d *DB) contentHashes(ctx context.Context, tx *sql.Tx, ids []string) (map[s
 	return held, nil
 }
 
-// applyStored applies the stored site_edit and staff_add records, in batch order.
-func (d *DB) applyStored(ctx context.Context, tx *sql.Tx, recs []checkpoint.Record, accounts map[string]StaffAccount, out []string) error {
+// applyStored applies the stored site_edit and staff_add records, in batch order (HQ's receive
+// order): each only on top of the revision it was made from, else its outcome becomes
+// checkpoint.ResultSuperseded and it is kept in superseded_edits. An edit resent after such an
+// answer (a duplicate) is answered superseded again.
+func (d *DB) applyStored(ctx context.Context, tx *sql.Tx, recs []checkpoint.Record, accounts map[string]StaffAccount, out []string, recv string) error {
 	var sites, staff bool
+	var dups []string
 	for i, r := range recs {
+		if out[i] == checkpoint.ResultDuplicate && (r.Kind == checkpoint.KindSiteEdit || r.Kind == checkpoint.KindStaffAdd) {
+			dups = append(dups, r.ID)
+		}
 		if out[i] != checkpoint.ResultStored {
 			continue
 		}
@@ -323,11 +332,16 @@ func (d *DB) applyStored(ctx context.Context, tx *sql.Tx, recs []checkpoint.Reco
 			if err := json.Unmarshal(r.Body, &e); err != nil {
 				return fmt.Errorf("apply site_edit %s: %w", r.ID, err)
 			}
-			if e.Site.UpdatedAt.IsZero() {
-				e.Site.UpdatedAt = r.CreatedAt
-			}
-			if err := d.upsertSite(ctx, tx, e.Site, true); err != nil {
+			ok, err := d.editSite(ctx, tx, e, r.ID, recv)
+			if err != nil {
 				return fmt.Errorf("apply site_edit %s: %w", r.ID, err)
+			}
+			if !ok {
+				out[i] = checkpoint.ResultSuperseded
+				if err := d.supersede(ctx, tx, r, "sites", e.Site.ID, e.EditBase, recv); err != nil {
+					return err
+				}
+				continue
 			}
 			sites = true
 		case checkpoint.KindStaffAdd:
@@ -335,13 +349,33 @@ func (d *DB) applyStored(ctx context.Context, tx *sql.Tx, recs []checkpoint.Reco
 			if !ok {
 				return fmt.Errorf("apply staff_add %s: HQ made no account for it", r.ID)
 			}
-			if a.UpdatedAt.IsZero() {
-				a.UpdatedAt = r.CreatedAt
-			}
-			if err := d.upsertStaff(ctx, tx, a, true); err != nil {
+			var e checkpoint.StaffAdd
+			if err := json.Unmarshal(r.Body, &e); err != nil {
 				return fmt.Errorf("apply staff_add %s: %w", r.ID, err)
 			}
+			ok, err := d.editStaff(ctx, tx, a, e.EditBase, r.ID, recv)
+			if err != nil {
+				return fmt.Errorf("apply staff_add %s: %w", r.ID, err)
+			}
+			if !ok {
+				out[i] = checkpoint.ResultSuperseded
+				if err := d.supersede(ctx, tx, r, "staff", a.ID, e.EditBase, recv); err != nil {
+					return err
+				}
+				continue
+			}
 			staff = true
+		}
+	}
+	if len(dups) > 0 {
+		sup, err := d.superseded(ctx, tx, dups)
+		if err != nil {
+			return err
+		}
+		for i, r := range recs {
+			if out[i] == checkpoint.ResultDuplicate && sup[r.ID] {
+				out[i] = checkpoint.ResultSuperseded
+			}
 		}
 	}
 	if sites {

@@ -11,27 +11,31 @@ import (
 
 const siteCols = `id, parent_id, name, address, contact, phone, division, remarks, active, updated_at`
 
-func (d *DB) upsertSite(ctx context.Context, tx *sql.Tx, s checkpoint.Site, onlyNewer bool) error {
-	q := `INSERT INTO sites (` + siteCols + `) VALUES (?,?,?,?,?,?,?,?,?,?)
+// siteRead is siteCols and the revision, as scanSites reads them.
+const siteRead = siteCols + `, revision`
+
+// upsertSite creates or replaces a site for a change made at HQ (admin API, demo seed): it wins
+// over whatever revision the site is at, counts the revision up and writes the site's history.
+func (d *DB) upsertSite(ctx context.Context, tx *sql.Tx, s checkpoint.Site) error {
+	q := `INSERT INTO sites (` + siteCols + `, revision, revision_record) VALUES (?,?,?,?,?,?,?,?,?,?,1,'')
 		ON CONFLICT (id) DO UPDATE SET parent_id = excluded.parent_id, name = excluded.name,
 		address = excluded.address, contact = excluded.contact, phone = excluded.phone,
 		division = excluded.division, remarks = excluded.remarks, active = excluded.active,
-		updated_at = excluded.updated_at`
-	if onlyNewer {
-		q += ` WHERE sites.updated_at <= excluded.updated_at`
-	}
-	_, err := tx.ExecContext(ctx, d.q(q), s.ID, s.ParentID, s.Name, s.Address, s.Contact, s.Phone,
-		s.Division, s.Remarks, b2i(s.Active), ftime(s.UpdatedAt))
+		updated_at = excluded.updated_at, revision = sites.revision + 1, revision_record = ''
+		RETURNING revision`
+	var rev int64
+	err := tx.QueryRowContext(ctx, d.q(q), s.ID, s.ParentID, s.Name, s.Address, s.Contact, s.Phone,
+		s.Division, s.Remarks, b2i(s.Active), ftime(s.UpdatedAt)).Scan(&rev)
 	if err != nil {
 		return fmt.Errorf("upsert site: %w", err)
 	}
-	return nil
+	return d.siteHistory(ctx, tx, s, rev, ftime(s.UpdatedAt))
 }
 
 // PutSite creates or replaces a site (an operator's edit) and bumps the sites version.
 func (d *DB) PutSite(ctx context.Context, s checkpoint.Site) error {
 	return d.tx(ctx, "put site", func(tx *sql.Tx) error {
-		if err := d.upsertSite(ctx, tx, s, false); err != nil {
+		if err := d.upsertSite(ctx, tx, s); err != nil {
 			return err
 		}
 		return d.bump(ctx, tx, checkpoint.DatasetSites)
@@ -46,7 +50,7 @@ func scanSites(rows *sql.Rows) ([]checkpoint.Site, error) {
 		var active int
 		var upd string
 		if err := rows.Scan(&s.ID, &s.ParentID, &s.Name, &s.Address, &s.Contact, &s.Phone, &s.Division,
-			&s.Remarks, &active, &upd); err != nil {
+			&s.Remarks, &active, &upd, &s.Revision); err != nil {
 			return nil, err
 		}
 		s.Active = active != 0
@@ -58,7 +62,7 @@ func scanSites(rows *sql.Rows) ([]checkpoint.Site, error) {
 
 // Sites returns every site, ordered by id.
 func (d *DB) Sites(ctx context.Context) ([]checkpoint.Site, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT `+siteCols+` FROM sites ORDER BY id`)
+	rows, err := d.db.QueryContext(ctx, `SELECT `+siteRead+` FROM sites ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqldb: sites: %w", err)
 	}
@@ -71,7 +75,7 @@ func (d *DB) Sites(ctx context.Context) ([]checkpoint.Site, error) {
 
 // Site returns one site.
 func (d *DB) Site(ctx context.Context, id string) (checkpoint.Site, error) {
-	rows, err := d.db.QueryContext(ctx, d.q(`SELECT `+siteCols+` FROM sites WHERE id = ?`), id)
+	rows, err := d.db.QueryContext(ctx, d.q(`SELECT `+siteRead+` FROM sites WHERE id = ?`), id)
 	if err != nil {
 		return checkpoint.Site{}, fmt.Errorf("sqldb: site: %w", err)
 	}
@@ -99,7 +103,8 @@ var ErrPhoneTaken = errors.New("sqldb: another staff account has this phone numb
 
 const staffCols = `id, phone_hash, phone_masked, phone_lookup, name_masked, role, site_id, password_hash, active, updated_at`
 
-func (d *DB) upsertStaff(ctx context.Context, tx *sql.Tx, a StaffAccount, onlyNewer bool) error {
+// phoneFree fails with ErrPhoneTaken when an account other than a's has a's phone hash.
+func (d *DB) phoneFree(ctx context.Context, tx *sql.Tx, a StaffAccount) error {
 	var other string
 	err := tx.QueryRowContext(ctx, d.q(`SELECT id FROM staff WHERE phone_hash = ? AND id <> ?`), a.PhoneHash, a.ID).Scan(&other)
 	if err == nil {
@@ -108,26 +113,35 @@ func (d *DB) upsertStaff(ctx context.Context, tx *sql.Tx, a StaffAccount, onlyNe
 	if !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("upsert staff: %w", err)
 	}
-	q := `INSERT INTO staff (` + staffCols + `) VALUES (?,?,?,?,?,?,?,?,?,?)
+	return nil
+}
+
+// upsertStaff creates or replaces an account for a change made at HQ: it wins over whatever
+// revision the account is at, counts the revision up and writes the account's history.
+func (d *DB) upsertStaff(ctx context.Context, tx *sql.Tx, a StaffAccount) error {
+	if err := d.phoneFree(ctx, tx, a); err != nil {
+		return err
+	}
+	q := `INSERT INTO staff (` + staffCols + `, revision, revision_record) VALUES (?,?,?,?,?,?,?,?,?,?,1,'')
 		ON CONFLICT (id) DO UPDATE SET phone_hash = excluded.phone_hash, phone_masked = excluded.phone_masked,
 		phone_lookup = excluded.phone_lookup, name_masked = excluded.name_masked, role = excluded.role, site_id = excluded.site_id,
-		password_hash = excluded.password_hash, active = excluded.active, updated_at = excluded.updated_at`
-	if onlyNewer {
-		q += ` WHERE staff.updated_at <= excluded.updated_at`
-	}
-	_, err = tx.ExecContext(ctx, d.q(q), a.ID, a.PhoneHash, a.PhoneMasked, a.PhoneLookup, a.NameMasked, string(a.Role),
-		a.SiteID, a.PasswordHash, b2i(a.Active), ftime(a.UpdatedAt))
+		password_hash = excluded.password_hash, active = excluded.active, updated_at = excluded.updated_at,
+		revision = staff.revision + 1, revision_record = ''
+		RETURNING revision`
+	var rev int64
+	err := tx.QueryRowContext(ctx, d.q(q), a.ID, a.PhoneHash, a.PhoneMasked, a.PhoneLookup, a.NameMasked, string(a.Role),
+		a.SiteID, a.PasswordHash, b2i(a.Active), ftime(a.UpdatedAt)).Scan(&rev)
 	if err != nil {
 		return fmt.Errorf("upsert staff: %w", err)
 	}
-	return nil
+	return d.staffHistory(ctx, tx, a.Staff, rev, ftime(a.UpdatedAt))
 }
 
 // PutStaff creates or replaces a staff account and bumps the staff version. It fails with
 // ErrPhoneTaken when another account has the same phone hash.
 func (d *DB) PutStaff(ctx context.Context, a StaffAccount) error {
 	return d.tx(ctx, "put staff", func(tx *sql.Tx) error {
-		if err := d.upsertStaff(ctx, tx, a, false); err != nil {
+		if err := d.upsertStaff(ctx, tx, a); err != nil {
 			return err
 		}
 		return d.bump(ctx, tx, checkpoint.DatasetStaff)
@@ -153,7 +167,7 @@ func (d *DB) StaffByPhoneHash(ctx context.Context, h string) (StaffAccount, erro
 }
 
 func (d *DB) staffWhere(ctx context.Context, where string, args []any) ([]StaffAccount, error) {
-	rows, err := d.db.QueryContext(ctx, d.q(`SELECT `+staffCols+` FROM staff`+where+` ORDER BY id`), args...)
+	rows, err := d.db.QueryContext(ctx, d.q(`SELECT `+staffCols+`, revision FROM staff`+where+` ORDER BY id`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqldb: staff: %w", err)
 	}
@@ -164,7 +178,7 @@ func (d *DB) staffWhere(ctx context.Context, where string, args []any) ([]StaffA
 		var role, upd string
 		var active int
 		if err := rows.Scan(&s.ID, &s.PhoneHash, &s.PhoneMasked, &s.PhoneLookup, &s.NameMasked, &role, &s.SiteID,
-			&s.PasswordHash, &active, &upd); err != nil {
+			&s.PasswordHash, &active, &upd, &s.Revision); err != nil {
 			return nil, fmt.Errorf("sqldb: staff: %w", err)
 		}
 		s.Role = checkpoint.Role(role)
