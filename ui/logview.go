@@ -45,23 +45,7 @@ func (u *UI) showLog() {
 	s.msg = errorLabel()
 	cols := []string{"log.time", "log.kind", "person.name", "person.id", "person.household", "log.verdict", "log.temp", "log.synced"}
 	widths := []float32{190, 90, 110, 210, 230, 110, 90, 90}
-	s.table = widget.NewTable(
-		func() (int, int) { return len(s.rows), len(cols) },
-		func() fyne.CanvasObject { return widget.NewLabel("") },
-		func(id widget.TableCellID, o fyne.CanvasObject) { o.(*widget.Label).SetText(s.cell(id.Row, id.Col)) },
-	)
-	s.table.ShowHeaderRow = true
-	s.table.CreateHeader = func() fyne.CanvasObject {
-		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	}
-	s.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
-		if id.Col >= 0 {
-			o.(*widget.Label).SetText(u.T(cols[id.Col]))
-		}
-	}
-	for i, w := range widths {
-		s.table.SetColumnWidth(i, w)
-	}
+	s.table = u.newTable(cols, widths, func() int { return len(s.rows) }, s.cell)
 	prev := widget.NewButton("◀ "+u.T("log.prev"), func() {
 		if s.offset >= logPage {
 			s.offset -= logPage
@@ -80,6 +64,29 @@ func (u *UI) showLog() {
 	u.screen = s
 	u.setBody("log", container.NewBorder(top, bottom, nil, nil, s.table))
 	s.load()
+}
+
+// newTable is a read-only table of labels with a bold header row: cols are catalogue keys,
+// rows the row count, cell the text at (row, column).
+func (u *UI) newTable(cols []string, widths []float32, rows func() int, cell func(r, c int) string) *widget.Table {
+	t := widget.NewTable(
+		func() (int, int) { return rows(), len(cols) },
+		func() fyne.CanvasObject { return widget.NewLabel("") },
+		func(id widget.TableCellID, o fyne.CanvasObject) { o.(*widget.Label).SetText(cell(id.Row, id.Col)) },
+	)
+	t.ShowHeaderRow = true
+	t.CreateHeader = func() fyne.CanvasObject {
+		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	t.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
+		if id.Col >= 0 {
+			o.(*widget.Label).SetText(u.T(cols[id.Col]))
+		}
+	}
+	for i, w := range widths {
+		t.SetColumnWidth(i, w)
+	}
+	return t
 }
 
 func (s *logScreen) load() {

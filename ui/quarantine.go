@@ -24,23 +24,7 @@ func (u *UI) showQuarantine() {
 	s := &quarantineScreen{u: u}
 	cols := []string{"log.time", "log.kind", "quarantine.reason"}
 	widths := []float32{190, 100, 640}
-	s.table = widget.NewTable(
-		func() (int, int) { return len(s.rows), len(cols) },
-		func() fyne.CanvasObject { return widget.NewLabel("") },
-		func(id widget.TableCellID, o fyne.CanvasObject) { o.(*widget.Label).SetText(s.cell(id.Row, id.Col)) },
-	)
-	s.table.ShowHeaderRow = true
-	s.table.CreateHeader = func() fyne.CanvasObject {
-		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	}
-	s.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
-		if id.Col >= 0 {
-			o.(*widget.Label).SetText(u.T(cols[id.Col]))
-		}
-	}
-	for i, w := range widths {
-		s.table.SetColumnWidth(i, w)
-	}
+	s.table = u.newTable(cols, widths, func() int { return len(s.rows) }, s.cell)
 	s.info = widget.NewLabel("")
 	s.msg = errorLabel()
 	s.msg.Wrapping = fyne.TextWrapWord
