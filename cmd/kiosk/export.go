@@ -73,13 +73,8 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "kiosk export: --out must end in .xlsx or .csv")
 		return 2
 	}
-	if _, err := os.Stat(filepath.Join(*data, store.FileName)); err != nil {
-		fmt.Fprintf(stderr, "kiosk export: no kiosk database in %s\n", *data)
-		return 1
-	}
-	db, err := store.OpenDir(ctx, *data)
-	if err != nil {
-		fmt.Fprintf(stderr, "kiosk export: %v\n", err)
+	db, ok := openKiosk(ctx, "kiosk export", *data, stderr)
+	if !ok {
 		return 1
 	}
 	defer db.Close()

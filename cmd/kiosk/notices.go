@@ -5,12 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/yongji-county/checkpoint"
-	"github.com/yongji-county/checkpoint/store"
 )
 
 func init() {
@@ -40,13 +37,8 @@ func runNotices(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, usage)
 		return 2
 	}
-	if _, err := os.Stat(filepath.Join(*data, store.FileName)); err != nil {
-		fmt.Fprintf(stderr, "kiosk notices: 目录中没有本机数据库 / no kiosk database in %s\n", *data)
-		return 1
-	}
-	db, err := store.OpenDir(ctx, *data)
-	if err != nil {
-		fmt.Fprintf(stderr, "kiosk notices: %v\n", err)
+	db, ok := openKiosk(ctx, "kiosk notices", *data, stderr)
+	if !ok {
 		return 1
 	}
 	defer db.Close()

@@ -6,8 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/yongji-county/checkpoint/store"
@@ -58,13 +56,8 @@ func runQuarantine(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintln(stderr, usage)
 		return 2
 	}
-	if _, err := os.Stat(filepath.Join(*data, store.FileName)); err != nil {
-		fmt.Fprintf(stderr, "kiosk quarantine: 目录中没有本机数据库 / no kiosk database in %s\n", *data)
-		return 1
-	}
-	db, err := store.OpenDir(ctx, *data)
-	if err != nil {
-		fmt.Fprintf(stderr, "kiosk quarantine: %v\n", err)
+	db, ok := openKiosk(ctx, "kiosk quarantine", *data, stderr)
+	if !ok {
 		return 1
 	}
 	defer db.Close()
