@@ -46,7 +46,7 @@ type dirLocker interface {
 
 // Defaults used where a Config field is left zero.
 const (
-	DefaultBatchRecords   = 500
+	DefaultBatchRecords   = 1000
 	DefaultBatchBytes     = 1 << 20
 	DefaultRequestTimeout = 30 * time.Second
 	DefaultStatusTimeout  = 3 * time.Second
