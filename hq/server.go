@@ -59,6 +59,11 @@ type Config struct {
 	StatusQueryBurst int
 	// EnrollCodeTTL is how long an enrollment code stays usable. Zero: 24 hours.
 	EnrollCodeTTL time.Duration
+	// RetentionMonths is how many whole months of records HQ keeps besides the current one
+	// (PIPL): at start and daily, records made before the first day of the month that many months
+	// back are removed (on PostgreSQL by dropping their monthly partitions); held records are
+	// kept until an operator has dealt with them. Zero keeps everything.
+	RetentionMonths int
 	// RootKey is HQ's root signing key (LoadRootKey, ParseRootKeySeed): it signs every dataset
 	// kiosks pull. It is recorded as the first root on HQ's first start and must be the newest
 	// root of the chain afterwards. Nil: the server cannot sign, and the config pull and
@@ -76,8 +81,10 @@ type Server struct {
 	issueToken string
 	trusted    []netip.Prefix
 	enrollTTL  time.Duration
-	root       ed25519.PrivateKey
-	limiter    *limiter // per device, after authentication
+	// retentionMonths is Config.RetentionMonths.
+	retentionMonths int
+	root            ed25519.PrivateKey
+	limiter         *limiter // per device, after authentication
 	// clientLimiter is per client address, before any credential is compared; statusLimiter
 	// per device for the people-status oracle.
 	clientLimiter *limiter
@@ -103,17 +110,18 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("hq: new: %w", err)
 	}
 	s := &Server{
-		db:         cfg.DB,
-		log:        cfg.Logger,
-		now:        cfg.Now,
-		adminToken: cfg.AdminToken,
-		issueToken: cfg.IssueToken,
-		trusted:    cfg.TrustedProxies,
-		enrollTTL:  cfg.EnrollCodeTTL,
-		root:       cfg.RootKey,
-		metrics:    newMetrics(),
-		stop:       make(chan struct{}),
-		flushDone:  make(chan struct{}),
+		db:              cfg.DB,
+		log:             cfg.Logger,
+		now:             cfg.Now,
+		adminToken:      cfg.AdminToken,
+		issueToken:      cfg.IssueToken,
+		trusted:         cfg.TrustedProxies,
+		enrollTTL:       cfg.EnrollCodeTTL,
+		retentionMonths: cfg.RetentionMonths,
+		root:            cfg.RootKey,
+		metrics:         newMetrics(),
+		stop:            make(chan struct{}),
+		flushDone:       make(chan struct{}),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -160,6 +168,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.handler = s.buildRoutes()
 	// The flusher ends when Close closes s.stop.
+	s.expire()
 	go s.flushLoop()
 	return s, nil
 }
@@ -253,6 +262,7 @@ func (s *Server) flushLoop() {
 			s.flush()
 		case <-day.C:
 			s.ensurePartitions()
+			s.expire()
 		}
 	}
 }
@@ -268,6 +278,26 @@ func (s *Server) ensurePartitions() {
 	}
 	for _, n := range made {
 		s.log.Info("hq: record partition made", slog.String("partition", n))
+	}
+}
+
+// expire applies the record retention (Config.RetentionMonths), logging what it removed.
+func (s *Server) expire() {
+	if s.retentionMonths <= 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	now := s.now().UTC()
+	before := time.Date(now.Year(), now.Month()-time.Month(s.retentionMonths), 1, 0, 0, 0, 0, time.UTC)
+	e, err := s.db.ExpireRecords(ctx, before)
+	if err != nil {
+		s.log.Warn("hq: record retention failed", slog.Any("err", err))
+		return
+	}
+	if len(e.Dropped) > 0 || e.Deleted > 0 || e.KeptHeld > 0 {
+		s.log.Info("hq: record retention", slog.String("before", before.Format("2006-01")), slog.Any("dropped", e.Dropped),
+			slog.Int64("deleted", e.Deleted), slog.Int64("kept_held", e.KeptHeld), slog.Int64("moved_held", e.MovedHeld))
 	}
 }
 

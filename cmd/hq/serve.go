@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	checkpoint "github.com/yongji-county/checkpoint"
@@ -37,6 +38,7 @@ type serveMain struct {
 	tlsCert, tlsKey       string
 	demo                  bool
 	logLevel              string
+	retentionMonths       int
 
 	srv *hq.Server
 	ln  net.Listener
@@ -57,6 +59,7 @@ func (m *serveMain) parseFlags(args []string, stderr io.Writer) error {
 	fs.StringVar(&m.tlsKey, "tls-key", "", "the PEM private key of --tls-cert")
 	fs.BoolVar(&m.demo, "demo", false, "seed demo sites, staff, people, risk areas and print an enrollment code")
 	fs.StringVar(&m.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.IntVar(&m.retentionMonths, "retention-months", envInt("CHECKPOINT_HQ_RETENTION_MONTHS", 0), "keep this many whole months of records besides the current one, 0 to 120; 0 keeps all (env CHECKPOINT_HQ_RETENTION_MONTHS)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -65,6 +68,9 @@ func (m *serveMain) parseFlags(args []string, stderr io.Writer) error {
 	}
 	if m.adminToken == "" {
 		m.adminToken = os.Getenv("CHECKPOINT_ADMIN_TOKEN")
+	}
+	if m.retentionMonths < 0 || m.retentionMonths > 120 {
+		return fmt.Errorf("--retention-months %d: want 0 (keep all) to 120", m.retentionMonths)
 	}
 	if (m.tlsCert == "") != (m.tlsKey == "") {
 		return errors.New("--tls-cert and --tls-key go together")
@@ -150,6 +156,20 @@ func envOr(k, def string) string {
 	return def
 }
 
+// envInt is the integer in environment variable k, or def when unset; a value that is not a
+// number reads as -1, which the flag's range check then refuses.
+func envInt(k string, def int) int {
+	v := os.Getenv(k)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
 // open creates the server and its listener; it prints the demo details when asked.
 func (m *serveMain) open(ctx context.Context, stdout io.Writer, log *slog.Logger) error {
 	if path, ok := strings.CutPrefix(m.dsn, "sqlite:"); ok && path != "" {
@@ -169,7 +189,7 @@ func (m *serveMain) open(ctx context.Context, stdout io.Writer, log *slog.Logger
 		return fmt.Errorf("serve: %w", err)
 	}
 	srv, err := hq.New(hq.Config{DSN: m.dsn, AdminToken: m.adminToken, IssueToken: m.issueToken,
-		TrustedProxies: m.trusted, Logger: log, RootKey: root})
+		TrustedProxies: m.trusted, Logger: log, RootKey: root, RetentionMonths: m.retentionMonths})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}

@@ -200,6 +200,24 @@ func TestServeFlags(t *testing.T) {
 	if strings.Join(got, " ") != "10.0.0.0/8 192.168.1.7/32 fd00::/8" || m.issueToken != testToken+"-issue" {
 		t.Fatalf("trusted = %v, issue token %q", got, m.issueToken)
 	}
+	if m.retentionMonths != 0 {
+		t.Errorf("retention months by default = %d; want 0 (keep all)", m.retentionMonths)
+	}
+	m = &serveMain{}
+	if err := m.parseFlags([]string{"--retention-months", "6"}, nil); err != nil || m.retentionMonths != 6 {
+		t.Errorf("--retention-months 6: %v, %d", err, m.retentionMonths)
+	}
+	for _, bad := range []string{"-1", "121"} {
+		m = &serveMain{}
+		if err := m.parseFlags([]string{"--retention-months", bad}, nil); err == nil {
+			t.Errorf("--retention-months %s accepted", bad)
+		}
+	}
+	t.Setenv("CHECKPOINT_HQ_RETENTION_MONTHS", "x")
+	m = &serveMain{}
+	if err := m.parseFlags(nil, nil); err == nil {
+		t.Error("CHECKPOINT_HQ_RETENTION_MONTHS=x accepted")
+	}
 }
 
 func wrap(f func(context.Context, []string, io.Writer, io.Writer) int) func(context.Context, []string, *bytes.Buffer, *bytes.Buffer) int {
