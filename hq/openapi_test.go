@@ -2,11 +2,14 @@ package hq
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // TestOpenAPIMatchesRoutes keeps docs/api/openapi.yaml and the registered routes in step, both
@@ -61,4 +64,61 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	if len(doc) < 10 {
 		t.Fatalf("parsed only %d operations from openapi.yaml", len(doc))
 	}
+}
+
+// TestOpenAPIParses reads docs/api/openapi.yaml as YAML and fails on what makes it an invalid
+// OpenAPI 3 document without breaking the YAML: a null anywhere (an unquoted "description: a, b"
+// inside a flow mapping turns "b" into a key with no value), a version other than 3.x, a path
+// that does not start with "/", and a $ref to a component that does not exist.
+func TestOpenAPIParses(t *testing.T) {
+	b, err := os.ReadFile("../docs/api/openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("openapi.yaml is not YAML: %v", err)
+	}
+	if v, _ := doc["openapi"].(string); !strings.HasPrefix(v, "3.") {
+		t.Errorf("openapi = %q; want 3.x", v)
+	}
+	paths, _ := doc["paths"].(map[string]any)
+	if len(paths) == 0 {
+		t.Fatal("no paths")
+	}
+	for p := range paths {
+		if !strings.HasPrefix(p, "/") {
+			t.Errorf("path %q does not start with /", p)
+		}
+	}
+	comps, _ := doc["components"].(map[string]any)
+	var walk func(where string, v any)
+	walk = func(where string, v any) {
+		switch x := v.(type) {
+		case nil:
+			t.Errorf("%s is null (an unquoted comma or colon in a flow mapping?)", where)
+		case map[string]any:
+			for k, e := range x {
+				if k == "$ref" {
+					ref, _ := e.(string)
+					parts := strings.Split(strings.TrimPrefix(ref, "#/components/"), "/")
+					if len(parts) != 2 {
+						t.Errorf("%s: $ref %q", where, ref)
+						continue
+					}
+					sect, _ := comps[parts[0]].(map[string]any)
+					if _, ok := sect[parts[1]]; !ok {
+						t.Errorf("%s: $ref %q names no component", where, ref)
+					}
+					continue
+				}
+				walk(where+"."+k, e)
+			}
+		case []any:
+			for i, e := range x {
+				walk(fmt.Sprintf("%s[%d]", where, i), e)
+			}
+		}
+	}
+	walk("openapi.yaml", doc)
 }
