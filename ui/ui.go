@@ -65,6 +65,12 @@ type Syncer interface {
 	SyncNow()
 }
 
+// ImageDecoder reads a health code out of a still image (a photo or a screenshot a person
+// sends), the fallback source when there is no camera.
+type ImageDecoder interface {
+	DecodeImage(img image.Image) (text string, ok bool)
+}
+
 // Wedge tells a keyboard-wedge scanner's burst of keys from a person typing (scanner.Wedge).
 type Wedge interface {
 	Key(r rune, t time.Time) (string, bool)
@@ -87,11 +93,13 @@ type Deps struct {
 	// Quarantine lists, exports and requeues quarantined records; nil hides the screen.
 	Quarantine Quarantine
 	Camera     Frames // may be nil
-	Wedge      Wedge  // may be nil: keys typed outside any entry are then ignored
-	Lang       string // zh (default) or en
-	DemoHint   string // demo logins shown on the login screen in demo mode
-	IdleLock   time.Duration
-	Now        func() time.Time
+	// Images decodes an opened image file on the scan screen (打开图片); nil hides the button.
+	Images   ImageDecoder
+	Wedge    Wedge  // may be nil: keys typed outside any entry are then ignored
+	Lang     string // zh (default) or en
+	DemoHint string // demo logins shown on the login screen in demo mode
+	IdleLock time.Duration
+	Now      func() time.Time
 }
 
 // UI is the kiosk's window and its navigation.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"image"
 	"io"
 	"log/slog"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
+	"github.com/yongji-county/checkpoint"
 	"github.com/yongji-county/checkpoint/assets"
 	"github.com/yongji-county/checkpoint/hq"
 	"github.com/yongji-county/checkpoint/scanner"
@@ -140,6 +142,12 @@ func runWindow(ctx context.Context, f runFlags, stdout io.Writer, logger *slog.L
 		}
 		deps.DemoHint = strings.Join(hints, "    ")
 	}
+	if dec, err := scanner.NewDecoder(scanner.Options{}); err == nil {
+		defer dec.Close()
+		deps.Images = imageDecoder{dec}
+	} else {
+		logger.Warn("no image decoder", "err", err)
+	}
 	cam, camErr := openCamera(ctx, f, logger)
 	if cam != nil {
 		deps.Camera = cam
@@ -211,4 +219,21 @@ func hostname() string {
 		return "kiosk"
 	}
 	return h
+}
+
+// imageDecoder reads a code out of an image file opened on the scan screen (打开图片): the
+// decoder's full cascade on the whole image, our code preferred over any other QR in it.
+type imageDecoder struct{ dec *scanner.Decoder }
+
+func (d imageDecoder) DecodeImage(img image.Image) (string, bool) {
+	rs, err := d.dec.Decode(scanner.GreyFromImage(img))
+	if err != nil || len(rs) == 0 {
+		return "", false
+	}
+	for _, r := range rs {
+		if strings.HasPrefix(r.Text, checkpoint.CodePrefix) {
+			return r.Text, true
+		}
+	}
+	return rs[0].Text, true
 }
