@@ -66,7 +66,6 @@ func (s *Speaker) Play(pcm []byte) error {
 	defer s.mu.Unlock()
 	if s.current != nil {
 		s.current.Pause()
-		_ = s.current.Close()
 	}
 	s.current = s.ctx.NewPlayer(bytes.NewReader(pcm))
 	s.current.Play()
