@@ -23,6 +23,8 @@ type verdictBanner struct {
 	word   *canvas.Text
 	msg    *widget.Label
 	box    *fyne.Container
+	// verdict is the outcome code shown (pass, turn_back, refer, invalid).
+	verdict string
 }
 
 func newVerdictBanner() *verdictBanner {
@@ -77,6 +79,7 @@ func (u *UI) verdictLook(v string) (string, string, color.Color) {
 
 func (b *verdictBanner) set(u *UI, d station.Decision) {
 	sym, word, c := u.verdictLook(d.Verdict)
+	b.verdict = d.Verdict
 	b.bg.FillColor = c
 	b.icon.SetResource(verdictIcon(d.Verdict))
 	b.symbol.Text = sym
@@ -106,6 +109,7 @@ type personScreen struct {
 	msg       *widget.Label
 	codeChip  *canvas.Rectangle // the code's colour behind its symbol and word; nil for a bad code
 	keypad    *keypad
+	sounded   string // the verdict last sounded: the one shown on arrival, then the confirmed one
 }
 
 // Code colours as shown on a person's phone: the chip behind 绿码 / 黄码 / 红码.
@@ -223,6 +227,8 @@ func (u *UI) showPerson(text string) {
 	u.screen = s
 	u.setBody("person", container.NewPadded(container.NewGridWithColumns(2, left, right)))
 	s.update()
+	s.sounded = s.banner.verdict
+	u.playVerdict(s.sounded)
 	if view.Valid {
 		u.win.Canvas().Focus(s.temp)
 	}
@@ -271,6 +277,11 @@ func (s *personScreen) onConfirm() {
 	if err != nil {
 		s.msg.SetText(u.errText(err))
 		return
+	}
+	// A verdict changed by the temperature (fever: 复核) is sounded when confirmed, not at
+	// every key typed.
+	if d.Verdict != s.sounded {
+		u.playVerdict(d.Verdict)
 	}
 	u.showScan()
 	if sc, ok := u.screen.(*scanScreen); ok {

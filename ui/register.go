@@ -121,6 +121,7 @@ func (s *registerScreen) onSubmit() {
 		s.msg.SetText(u.errText(err))
 		return
 	}
+	u.playVerdict(d.Verdict)
 	sym, word, _ := u.verdictLook(d.Verdict)
 	msg := d.MessageZH
 	if u.tr.Lang() == LangEN {

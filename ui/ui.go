@@ -82,6 +82,13 @@ type Frames interface {
 	Codes() <-chan string
 }
 
+// Sound plays a verdict's tone and spoken word and holds the sound on/off switch (sound.Player).
+type Sound interface {
+	Play(o checkpoint.Outcome)
+	SetEnabled(on bool)
+	Enabled() bool
+}
+
 // Deps is everything the screens need.
 type Deps struct {
 	Auth      Auth
@@ -96,6 +103,7 @@ type Deps struct {
 	// Images decodes an opened image file on the scan screen (打开图片); nil hides the button.
 	Images   ImageDecoder
 	Wedge    Wedge  // may be nil: keys typed outside any entry are then ignored
+	Sound    Sound  // may be nil: verdicts are then silent
 	Lang     string // zh (default) or en
 	DemoHint string // demo logins shown on the login screen in demo mode
 	IdleLock time.Duration

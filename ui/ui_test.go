@@ -37,6 +37,11 @@ func (f *fake) Scan(_ context.Context, _ station.Session, text string) station.S
 	if text == "bad" {
 		return station.ScanView{Text: text, ErrorKind: "malformed", Decision: station.Decision{Verdict: "invalid", MessageZH: "无法识别的码", MessageEN: "unreadable"}}
 	}
+	if text == "red" {
+		return station.ScanView{Text: text, Valid: true, Name: "李四", IDMasked: "220221********1234", Household: "220221",
+			Status: "red", ExpiresAt: time.Now().Add(time.Hour),
+			Decision: station.Decision{Verdict: "refer", MessageZH: "红码", MessageEN: "red code"}}
+	}
 	household := map[string]string{"retired": "110103", "unknown": "220299"}[text]
 	if household == "" {
 		household = "220221"
@@ -109,12 +114,20 @@ func (f *fake) SyncNow() {}
 
 func newTestUI(t *testing.T) (*UI, *fake) {
 	t.Helper()
+	return newTestUIWith(t, func(*Deps) {})
+}
+
+// newTestUIWith builds the test UI with Deps changed by edit (e.g. to add a Sound).
+func newTestUIWith(t *testing.T, edit func(*Deps)) (*UI, *fake) {
+	t.Helper()
 	a := test.NewTempApp(t)
 	f := &fake{sites: []checkpoint.Site{
 		{ID: "demo-site", Name: "示范站", Address: "永吉县", Contact: "王五", Phone: "0432-1"},
 		{ID: "sub-1", ParentID: "demo-site", Name: "一号卡口", Address: "路口", Contact: "赵六", Phone: "0432-2"},
 	}}
-	u, err := New(a, Deps{Auth: f, Checker: f, Registrar: f, Sites: f, Log: f, Syncer: f})
+	d := Deps{Auth: f, Checker: f, Registrar: f, Sites: f, Log: f, Syncer: f}
+	edit(&d)
+	u, err := New(a, d)
 	if err != nil {
 		t.Fatal(err)
 	}

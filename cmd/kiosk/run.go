@@ -20,6 +20,8 @@ import (
 	"github.com/yongji-county/checkpoint/assets"
 	"github.com/yongji-county/checkpoint/hq"
 	"github.com/yongji-county/checkpoint/scanner"
+	"github.com/yongji-county/checkpoint/sound"
+	"github.com/yongji-county/checkpoint/sound/speaker"
 	"github.com/yongji-county/checkpoint/station"
 	"github.com/yongji-county/checkpoint/store"
 	"github.com/yongji-county/checkpoint/sync"
@@ -41,6 +43,7 @@ type runFlags struct {
 	fullscreen bool
 	tour       string
 	xwd        string
+	sound      bool
 }
 
 func defaultDataDir() string {
@@ -64,6 +67,7 @@ func runKiosk(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.BoolVar(&f.fullscreen, "fullscreen", false, "fullscreen kiosk mode")
 	fs.StringVar(&f.tour, "tour", "", "render every screen into PNG files in this directory, then quit")
 	fs.StringVar(&f.xwd, "xwd-display", "", "with --tour: also grab the whole X display with xwd")
+	fs.BoolVar(&f.sound, "sound", true, "sound each verdict: a tone and the verdict spoken (a machine without a sound device stays silent)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -148,6 +152,7 @@ func runWindow(ctx context.Context, f runFlags, stdout io.Writer, logger *slog.L
 	} else {
 		logger.Warn("no image decoder", "err", err)
 	}
+	deps.Sound = openSound(f, logger)
 	cam, camErr := openCamera(ctx, f, logger)
 	if cam != nil {
 		deps.Camera = cam
@@ -236,4 +241,16 @@ func (d imageDecoder) DecodeImage(img image.Image) (string, bool) {
 		}
 	}
 	return rs[0].Text, true
+}
+
+// openSound opens the sound device even with --sound=false, so that the settings switch can turn
+// sound on later; --tour renders screens silently.
+func openSound(f runFlags, logger *slog.Logger) *sound.Player {
+	open := speaker.Open
+	if f.tour != "" {
+		open = nil
+	}
+	p := sound.New(open, logger)
+	p.SetEnabled(f.sound)
+	return p
 }
