@@ -23,6 +23,7 @@ import (
 type Capture struct {
 	cfg  CameraConfig
 	file string // non-empty for a video file
+	live bool   // a video file played at its own frame rate, as a camera delivers it
 }
 
 // NewCamera returns a camera Source; the device is opened when Frames runs.
@@ -43,6 +44,19 @@ func NewVideo(path string) (*Capture, error) {
 		return nil, fmt.Errorf("scanner: new video: %w", err)
 	}
 	return &Capture{cfg: CameraConfig{Device: path}.withDefaults(), file: path}, nil
+}
+
+// NewLiveVideo returns a Source that plays a video file once at its own frame rate, the way a
+// camera delivers frames: it waits for each frame's time, and when the consumer falls behind it
+// skips the frames it missed (as a camera with a one-frame buffer does). Frame.Index is then the
+// frame's number in the file.
+func NewLiveVideo(path string) (*Capture, error) {
+	c, err := NewVideo(path)
+	if err != nil {
+		return nil, err
+	}
+	c.live = true
+	return c, nil
 }
 
 // errLost ends one capture session of a camera that stopped giving frames.
@@ -125,10 +139,20 @@ func (c *Capture) session(ctx context.Context, vc *gocv.VideoCapture, fn func(Fr
 	defer grey.Close()
 	start := time.Now()
 	empty := 0
+	period := time.Second / 30
+	if fps := vc.Get(gocv.VideoCaptureFPS); fps > 0 {
+		period = time.Duration(float64(time.Second) / fps)
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if c.live {
+			if err := c.pace(ctx, vc, start, period, index); err != nil {
+				return err
+			}
+		}
+		grabbed := time.Now()
 		if !vc.Read(&img) || img.Empty() {
 			if c.file != "" {
 				return nil // end of the video
@@ -140,7 +164,7 @@ func (c *Capture) session(ctx context.Context, vc *gocv.VideoCapture, fn func(Fr
 			continue
 		}
 		empty = 0
-		at := time.Now()
+		at := grabbed
 		if c.file != "" {
 			at = start.Add(time.Duration(vc.Get(gocv.VideoCapturePosMsec) * float64(time.Millisecond)))
 		}
@@ -148,9 +172,32 @@ func (c *Capture) session(ctx context.Context, vc *gocv.VideoCapture, fn func(Fr
 		if err != nil {
 			continue // an odd frame format: skip it like an empty frame
 		}
-		if err := fn(Frame{Grey: g, Index: *index, At: at}); err != nil {
+		if err := fn(Frame{Grey: g, Index: *index, At: at, Grabbed: grabbed}); err != nil {
 			return err
 		}
+		*index++
+	}
+}
+
+// pace waits until frame *index of a live video is due, or skips the frames already past due.
+func (c *Capture) pace(ctx context.Context, vc *gocv.VideoCapture, start time.Time, period time.Duration, index *int) error {
+	for {
+		due := start.Add(time.Duration(*index) * period)
+		late := time.Since(due)
+		if late < period {
+			if late >= 0 {
+				return nil
+			}
+			t := time.NewTimer(-late)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C:
+				return nil
+			}
+		}
+		vc.Grab(1) // past the end this does nothing, and the next Read reports the end
 		*index++
 	}
 }

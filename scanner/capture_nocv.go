@@ -13,6 +13,9 @@ func NewCamera(cfg CameraConfig) (*Capture, error) { return nil, ErrNoCamera }
 // NewVideo reports ErrNoCamera: this build has no video support.
 func NewVideo(path string) (*Capture, error) { return nil, ErrNoCamera }
 
+// NewLiveVideo reports ErrNoCamera: this build has no video support.
+func NewLiveVideo(path string) (*Capture, error) { return nil, ErrNoCamera }
+
 // Frames implements Source; it always reports ErrNoCamera.
 func (c *Capture) Frames(ctx context.Context, fn func(Frame) error) error { return ErrNoCamera }
 

@@ -361,28 +361,60 @@ var streamEvery = map[string]bool{"down2-global": true, "hybrid": true}
 
 // DecodeFrame is Decode for a stream of similar frames (a camera or a video), where a code that
 // is hard to read now is still there in the next frame. The cheap steps (streamEvery) run on
-// every frame; of the costly rest, including the fallback, one runs per frame in turn. The
-// per-frame cost stays bounded, so the capture loop keeps up with the camera, and every step
-// still gets its chance within a few frames.
+// every frame; of the costly rest, including the fallback, one runs per frame in turn, so every
+// step still gets its chance within a few frames. Pipeline splits the two halves between its
+// capture loop and a worker (frameCheap, frameCostly) so that the loop's work stays bounded.
 func (d *Decoder) DecodeFrame(g Grey) ([]Result, error) {
 	if err := g.Validate(); err != nil {
 		return nil, fmt.Errorf("scanner: decode frame: %w", err)
 	}
-	d.candidates = d.candidates[:0]
-	d.halfOK = false
-	steps := d.stepsFor(g)
-	var rest []step
-	every := 0
+	if rs := d.frameCheap(g); len(rs) > 0 {
+		return rs, nil
+	}
+	return d.frameCostly(g)
+}
+
+// splitSteps separates a cascade into the steps a stream runs on every frame (the first step
+// and the streamEvery ones) and the costly rest.
+func splitSteps(steps []step) (every, rest []step) {
 	for i, s := range steps {
-		if !streamEvery[s.name] && (i > 0 || every > 0) {
+		if i == 0 || streamEvery[s.name] {
+			every = append(every, s)
+		} else {
 			rest = append(rest, s)
-			continue
-		}
-		every++
-		if rs := d.runStep(s, g); len(rs) > 0 {
-			return rs, nil
 		}
 	}
+	return every, rest
+}
+
+// frameCheap starts a new plane and runs the cheap steps of the stream cascade on it.
+func (d *Decoder) frameCheap(g Grey) []Result {
+	d.candidates = d.candidates[:0]
+	d.halfOK = false
+	every, _ := splitSteps(d.stepsFor(g))
+	for _, s := range every {
+		if rs := d.runStep(s, g); len(rs) > 0 {
+			return rs
+		}
+	}
+	return nil
+}
+
+// frameCostlyOf is frameCostly on a plane whose cheap steps another Decoder ran: it starts a new
+// plane with the symbols those steps located but could not read, for the fallback's crops.
+func (d *Decoder) frameCostlyOf(g Grey, candidates [][]Point) ([]Result, error) {
+	if err := g.Validate(); err != nil {
+		return nil, fmt.Errorf("scanner: decode frame: %w", err)
+	}
+	d.candidates = append(d.candidates[:0], candidates...)
+	d.halfOK = false
+	return d.frameCostly(g)
+}
+
+// frameCostly runs the next costly step of the stream cascade (the fallback counts as one) on
+// the current plane.
+func (d *Decoder) frameCostly(g Grey) ([]Result, error) {
+	_, rest := splitSteps(d.stepsFor(g))
 	n := len(rest)
 	if d.fallback != nil && d.autoFallback {
 		n++

@@ -24,6 +24,9 @@ type Frame struct {
 	// At is when the frame was taken: the wall clock for a camera, the start time plus the
 	// position in the file for a video, so dedupe windows follow the video's own clock.
 	At time.Time
+	// Grabbed is when the capture loop started reading this frame (after any wait for it);
+	// zero when the source does not say. Pipeline.OnFrame measures the loop's time from it.
+	Grabbed time.Time
 }
 
 // Source produces frames. Frames calls fn for each frame, in order, until ctx is done (it then

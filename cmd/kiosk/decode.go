@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/yongji-county/checkpoint/scanner"
@@ -44,6 +45,7 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	asJSON := fs.Bool("json", false, "one JSON line per image: file, codes (text, points), ms")
 	video := fs.String("video", "", "decode every frame of this video file; one JSON line per code found")
 	pureGo := fs.Bool("pure-go", false, "do not use the OpenCV fallback decoder even when built in")
+	stats := fs.Bool("stats", false, "with --video: play the file at its frame rate, as a camera delivers it, and end with a JSON line of the capture loop's time per frame")
 	window := fs.Duration("window", scanner.DefaultWindow, "with --video: the same code again within this time is reported once")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -68,7 +70,7 @@ func runDecode(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	defer dec.Close()
 	if *video != "" {
-		return decodeVideo(ctx, dec, *video, *window, stdout, stderr)
+		return decodeVideo(ctx, dec, *video, *window, *stats, stdout, stderr)
 	}
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
@@ -127,21 +129,51 @@ func decodeFile(dec *scanner.Decoder, path string) decodeLine {
 	return line
 }
 
-func decodeVideo(ctx context.Context, dec *scanner.Decoder, path string, window time.Duration, stdout, stderr io.Writer) int {
-	src, err := scanner.NewVideo(path)
+// statsLine is the last line of `kiosk decode --video --stats`: the capture loop's time per
+// frame (what a live camera waits) and the first frame whose code was read (-1: none).
+type statsLine struct {
+	Frames     int     `json:"frames"`
+	FirstFrame int     `json:"first_frame"`
+	P50MS      float64 `json:"p50_ms"`
+	P99MS      float64 `json:"p99_ms"`
+	MaxMS      float64 `json:"max_ms"`
+}
+
+func decodeVideo(ctx context.Context, dec *scanner.Decoder, path string, window time.Duration, stats bool, stdout, stderr io.Writer) int {
+	open := scanner.NewVideo
+	if stats {
+		open = scanner.NewLiveVideo
+	}
+	src, err := open(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "kiosk decode: %v\n", err)
 		return 1
 	}
-	p := scanner.Pipeline{Decoder: dec, Dedupe: &scanner.Dedupe{Window: window}}
+	var times []time.Duration
+	p := scanner.Pipeline{Decoder: dec, Dedupe: &scanner.Dedupe{Window: window},
+		OnFrame: func(_ int, d time.Duration) { times = append(times, d) }}
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
+	first := -1
 	err = p.Run(ctx, src, func(s scanner.Scan) {
+		if first < 0 || s.Frame < first {
+			first = s.Frame
+		}
 		enc.Encode(videoLine{Frame: s.Frame, Text: s.Text, MS: millis(s.Took), Points: points(s.Points)})
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "kiosk decode: %v\n", err)
 		return 1
+	}
+	if stats {
+		slices.Sort(times)
+		q := func(f float64) float64 {
+			if len(times) == 0 {
+				return 0
+			}
+			return millis(times[min(len(times)-1, int(f*float64(len(times))))])
+		}
+		enc.Encode(statsLine{Frames: len(times), FirstFrame: first, P50MS: q(0.5), P99MS: q(0.99), MaxMS: q(1)})
 	}
 	return 0
 }
