@@ -52,6 +52,14 @@ type Log interface {
 	QueryLog(ctx context.Context, s station.Session, f station.LogFilter) ([]station.LogRow, int, error)
 }
 
+// LogReview is the supervisor's side of the log: the staff filter's choices, one record's
+// detail and the masked export.
+type LogReview interface {
+	LogStaff(ctx context.Context, s station.Session) ([]station.StaffChoice, error)
+	LogDetail(ctx context.Context, s station.Session, id string) (station.LogDetail, error)
+	ExportLog(ctx context.Context, s station.Session, f station.LogFilter, format string) (path string, n int, err error)
+}
+
 // Quarantine is the supervisor's view of the records HQ could not store.
 type Quarantine interface {
 	Quarantined(ctx context.Context, s station.Session) ([]station.QuarantineRow, error)
@@ -83,6 +91,8 @@ type Deps struct {
 	Registrar Registrar
 	Sites     Sites
 	Log       Log
+	// LogReview adds the staff and site filters, record detail and export to the log; nil hides them.
+	LogReview LogReview
 	Syncer    Syncer
 	// Quarantine lists, exports and requeues quarantined records; nil hides the screen.
 	Quarantine Quarantine
