@@ -101,6 +101,7 @@ type homeScreen struct {
 	sites    *widget.Button
 	log      *widget.Button
 	sync     *widget.Button
+	settings *widget.Button // supervisors only; nil otherwise
 	logout   *widget.Button
 }
 
@@ -128,7 +129,12 @@ func (u *UI) showHome() {
 		return container.NewGridWrap(fyne.NewSize(300, 110), b)
 	}
 	grid := container.NewGridWithColumns(3,
-		tile(s.scan), tile(s.register), tile(s.sites), tile(s.log), tile(s.sync), tile(s.logout))
+		tile(s.scan), tile(s.register), tile(s.sites), tile(s.log), tile(s.sync))
+	if u.sess.Supervisor && u.deps.Settings != nil {
+		s.settings = big(u.T("home.settings"), theme.SettingsIcon(), widget.MediumImportance, u.showSettings)
+		grid.Add(tile(s.settings))
+	}
+	grid.Add(tile(s.logout))
 	hint := widget.NewLabelWithStyle(u.T("home.hint"), fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
 	u.screen = s
 	u.setBody("home", container.NewVBox(layout.NewSpacer(), container.NewCenter(grid), hint, layout.NewSpacer()))

@@ -157,6 +157,7 @@ func (u *UI) RunTour(ctx context.Context, t Tour) error {
 			}
 		}},
 		step{"sync", func() { u.showSync() }},
+		step{"settings", func() { u.showSettings() }},
 		step{"quarantine", func() {
 			if u.deps.Quarantine != nil {
 				u.showQuarantine()

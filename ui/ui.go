@@ -60,6 +60,12 @@ type LogReview interface {
 	ExportLog(ctx context.Context, s station.Session, f station.LogFilter, format string) (path string, n int, err error)
 }
 
+// Settings is the supervisor's settings screen (设置): what HQ set, and the sound preference.
+type Settings interface {
+	Settings(ctx context.Context, s station.Session) (station.SettingsView, error)
+	SetSound(ctx context.Context, s station.Session, on bool) error
+}
+
 // Quarantine is the supervisor's view of the records HQ could not store.
 type Quarantine interface {
 	Quarantined(ctx context.Context, s station.Session) ([]station.QuarantineRow, error)
@@ -96,12 +102,14 @@ type Deps struct {
 	Syncer    Syncer
 	// Quarantine lists, exports and requeues quarantined records; nil hides the screen.
 	Quarantine Quarantine
-	Camera     Frames // may be nil
-	Wedge      Wedge  // may be nil: keys typed outside any entry are then ignored
-	Lang       string // zh (default) or en
-	DemoHint   string // demo logins shown on the login screen in demo mode
-	IdleLock   time.Duration
-	Now        func() time.Time
+	// Settings backs the supervisor's settings screen; nil hides it.
+	Settings Settings
+	Camera   Frames // may be nil
+	Wedge    Wedge  // may be nil: keys typed outside any entry are then ignored
+	Lang     string // zh (default) or en
+	DemoHint string // demo logins shown on the login screen in demo mode
+	IdleLock time.Duration
+	Now      func() time.Time
 }
 
 // UI is the kiosk's window and its navigation.
