@@ -18,6 +18,7 @@ type loginScreen struct {
 	password *widget.Entry
 	submit   *widget.Button
 	lang     *widget.RadioGroup
+	enroll   *widget.Button // only on a kiosk not yet enrolled; nil otherwise
 	msg      *widget.Label
 }
 
@@ -49,6 +50,10 @@ func (u *UI) showLogin() {
 		widget.NewFormItem(u.T("login.password"), s.password),
 	)
 	card := container.NewVBox(logo, title, slogan, form, s.submit, s.msg, container.NewCenter(s.lang))
+	if u.canEnroll() {
+		s.enroll = widget.NewButton(u.T("enroll.title"), u.showEnroll)
+		card.Add(s.enroll)
+	}
 	if u.deps.DemoHint != "" {
 		hint := widget.NewLabelWithStyle(u.T("login.demo")+" "+u.deps.DemoHint, fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
 		hint.Wrapping = fyne.TextWrapWord

@@ -163,6 +163,11 @@ func (u *UI) RunTour(ctx context.Context, t Tour) error {
 				u.showQuarantine()
 			}
 		}},
+		step{"enroll", func() {
+			if u.deps.Enroller != nil {
+				u.showEnroll()
+			}
+		}},
 	)
 	for _, s := range steps {
 		if err := shot(s.name, s.f); err != nil {

@@ -66,6 +66,11 @@ type Settings interface {
 	SetSound(ctx context.Context, s station.Session, on bool) error
 }
 
+// Enroller enrolls a kiosk not yet enrolled with HQ (登记设备); errors are station Problems.
+type Enroller interface {
+	Enroll(ctx context.Context, hqURL, code string, force bool) error
+}
+
 // Quarantine is the supervisor's view of the records HQ could not store.
 type Quarantine interface {
 	Quarantined(ctx context.Context, s station.Session) ([]station.QuarantineRow, error)
@@ -102,6 +107,8 @@ type Deps struct {
 	Syncer    Syncer
 	// Quarantine lists, exports and requeues quarantined records; nil hides the screen.
 	Quarantine Quarantine
+	// Enroller lets the login screen of a kiosk not enrolled (and not in demo mode) enroll it.
+	Enroller Enroller
 	// Settings backs the supervisor's settings screen; nil hides it.
 	Settings Settings
 	Camera   Frames // may be nil

@@ -131,7 +131,7 @@ func runWindow(ctx context.Context, f runFlags, stdout io.Writer, logger *slog.L
 	}
 	a := app.NewWithID("cn.gov.yongji.checkpoint")
 	a.SetIcon(assets.Icon)
-	deps := ui.Deps{Auth: st, Checker: st, Registrar: st, Sites: st, Log: st, LogReview: st, Syncer: st, Quarantine: st, Settings: st, Lang: f.lang,
+	deps := ui.Deps{Auth: st, Checker: st, Registrar: st, Sites: st, Log: st, LogReview: st, Syncer: st, Quarantine: st, Settings: st, Enroller: st, Lang: f.lang,
 		Wedge: scanner.NewWedge(scanner.WedgeConfig{})}
 	if demoInfo != nil {
 		var hints []string
