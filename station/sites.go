@@ -212,12 +212,9 @@ func (st *Station) AddStaff(ctx context.Context, s Session, n NewStaff) error {
 
 // QueryLog returns log rows for review. Supervisors see their sites; scanner staff their own checks.
 func (st *Station) QueryLog(ctx context.Context, s Session, f LogFilter) ([]LogRow, int, error) {
-	sf := store.LogFilter{From: f.From, To: f.To, Verdict: f.Verdict, Search: strings.TrimSpace(f.Search), Limit: f.Limit, Offset: f.Offset}
-	if !s.Supervisor {
-		sf.StaffID = s.StaffID
-	}
-	if utf8.RuneCountInString(sf.Search) > 40 {
-		return nil, 0, problem("search", "查找内容过长", "search text too long", nil)
+	sf, err := storeFilter(s, f)
+	if err != nil {
+		return nil, 0, err
 	}
 	entries, total, err := st.db.QueryLog(ctx, sf)
 	if err != nil {
@@ -225,12 +222,7 @@ func (st *Station) QueryLog(ctx context.Context, s Session, f LogFilter) ([]LogR
 	}
 	rows := make([]LogRow, 0, len(entries))
 	for _, e := range entries {
-		r := LogRow{ID: e.ID, Kind: string(e.Kind), At: e.At, Name: e.NameMasked, IDMasked: e.IDMasked, Verdict: e.Verdict,
-			StaffID: e.StaffID, SiteID: e.SiteID, Synced: e.Sync == "synced", Household: e.Household}
-		if e.TempTenths > 0 {
-			r.TempC = checkpoint.Celsius(float64(e.TempTenths) / 10).String()
-		}
-		rows = append(rows, r)
+		rows = append(rows, logRow(e))
 	}
 	return rows, total, nil
 }

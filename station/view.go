@@ -73,6 +73,8 @@ type NewStaff struct {
 type LogFilter struct {
 	From, To time.Time
 	Verdict  string
+	StaffID  string // supervisors only: scanner staff always see their own checks
+	SiteID   string
 	Search   string
 	Limit    int
 	Offset   int

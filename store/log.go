@@ -207,3 +207,49 @@ func (db *DB) LastCheckOf(ctx context.Context, holderID string, since time.Time)
 }
 
 const lastCheckQuery = `SELECT max(at) FROM entries WHERE holder_id = ? AND at >= ?`
+
+// EntrySync is where one log entry's record stands with HQ: Sync is "pending", "synced" or
+// "quarantined"; SyncedAt is set once HQ has it, QuarantinedAt, Error and Message (HQ's words)
+// when HQ refused it.
+type EntrySync struct {
+	Sync          string
+	SyncedAt      time.Time
+	QuarantinedAt time.Time
+	Error         string
+	Message       string
+}
+
+// Entry returns one log entry and its record's sync state. ErrNotFound if there is none.
+func (db *DB) Entry(ctx context.Context, id string) (LogEntry, EntrySync, error) {
+	tx, err := db.r.BeginTx(ctx, nil)
+	if err != nil {
+		return LogEntry{}, EntrySync{}, fmt.Errorf("store: entry: %w", err)
+	}
+	defer tx.Rollback()
+	var e LogEntry
+	found := false
+	err = eachEntry(ctx, tx, `SELECT `+logColumns+` FROM entries e WHERE e.id = ?`, []any{id}, func(got LogEntry) error {
+		e, found = got, true
+		return nil
+	})
+	if err != nil {
+		return LogEntry{}, EntrySync{}, fmt.Errorf("store: entry: %w", err)
+	}
+	if !found {
+		return LogEntry{}, EntrySync{}, fmt.Errorf("store: entry %s: %w", id, ErrNotFound)
+	}
+	var synced, quarantined sql.NullInt64
+	s := EntrySync{Sync: e.Sync}
+	err = tx.QueryRowContext(ctx, `SELECT synced_at, quarantined_at, error, message FROM outbox WHERE id = ?`, id).
+		Scan(&synced, &quarantined, &s.Error, &s.Message)
+	if err != nil {
+		return LogEntry{}, EntrySync{}, fmt.Errorf("store: entry: %w", err)
+	}
+	if synced.Valid {
+		s.SyncedAt = fromMS(synced.Int64)
+	}
+	if quarantined.Valid {
+		s.QuarantinedAt = fromMS(quarantined.Int64)
+	}
+	return e, s, tx.Commit()
+}

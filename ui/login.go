@@ -18,6 +18,7 @@ type loginScreen struct {
 	password *widget.Entry
 	submit   *widget.Button
 	lang     *widget.RadioGroup
+	enroll   *widget.Button // only on a kiosk not yet enrolled; nil otherwise
 	msg      *widget.Label
 }
 
@@ -49,6 +50,10 @@ func (u *UI) showLogin() {
 		widget.NewFormItem(u.T("login.password"), s.password),
 	)
 	card := container.NewVBox(logo, title, slogan, form, s.submit, s.msg, container.NewCenter(s.lang))
+	if u.canEnroll() {
+		s.enroll = widget.NewButton(u.T("enroll.title"), u.showEnroll)
+		card.Add(s.enroll)
+	}
 	if u.deps.DemoHint != "" {
 		hint := widget.NewLabelWithStyle(u.T("login.demo")+" "+u.deps.DemoHint, fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
 		hint.Wrapping = fyne.TextWrapWord
@@ -101,6 +106,7 @@ type homeScreen struct {
 	sites    *widget.Button
 	log      *widget.Button
 	sync     *widget.Button
+	settings *widget.Button // supervisors only; nil otherwise
 	logout   *widget.Button
 }
 
@@ -128,7 +134,12 @@ func (u *UI) showHome() {
 		return container.NewGridWrap(fyne.NewSize(300, 110), b)
 	}
 	grid := container.NewGridWithColumns(3,
-		tile(s.scan), tile(s.register), tile(s.sites), tile(s.log), tile(s.sync), tile(s.logout))
+		tile(s.scan), tile(s.register), tile(s.sites), tile(s.log), tile(s.sync))
+	if u.sess.Supervisor && u.deps.Settings != nil {
+		s.settings = big(u.T("home.settings"), theme.SettingsIcon(), widget.MediumImportance, u.showSettings)
+		grid.Add(tile(s.settings))
+	}
+	grid.Add(tile(s.logout))
 	hint := widget.NewLabelWithStyle(u.T("home.hint"), fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
 	u.screen = s
 	u.setBody("home", container.NewVBox(layout.NewSpacer(), container.NewCenter(grid), hint, layout.NewSpacer()))

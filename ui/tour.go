@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/widget"
 )
 
 // Tour drives the real window through every screen and saves each as a PNG, for the
@@ -143,10 +144,28 @@ func (u *UI) RunTour(ctx context.Context, t Tour) error {
 			}
 		}},
 		step{"log", func() { u.showLog() }},
+		step{"log-detail", func() {
+			if s, ok := u.screen.(*logScreen); ok && len(s.rows) > 0 {
+				s.table.Select(widget.TableCellID{Row: 0, Col: 0})
+			}
+		}},
+		step{"log-bad-date", func() {
+			if s, ok := u.screen.(*logScreen); ok {
+				s.onCloseDetail()
+				s.from.SetText("2022-13-01")
+				s.onDate(s.from.Text)
+			}
+		}},
 		step{"sync", func() { u.showSync() }},
+		step{"settings", func() { u.showSettings() }},
 		step{"quarantine", func() {
 			if u.deps.Quarantine != nil {
 				u.showQuarantine()
+			}
+		}},
+		step{"enroll", func() {
+			if u.deps.Enroller != nil {
+				u.showEnroll()
 			}
 		}},
 	)

@@ -52,6 +52,25 @@ type Log interface {
 	QueryLog(ctx context.Context, s station.Session, f station.LogFilter) ([]station.LogRow, int, error)
 }
 
+// LogReview is the supervisor's side of the log: the staff filter's choices, one record's
+// detail and the masked export.
+type LogReview interface {
+	LogStaff(ctx context.Context, s station.Session) ([]station.StaffChoice, error)
+	LogDetail(ctx context.Context, s station.Session, id string) (station.LogDetail, error)
+	ExportLog(ctx context.Context, s station.Session, f station.LogFilter, format string) (path string, n int, err error)
+}
+
+// Settings is the supervisor's settings screen (设置): what HQ set, and the sound preference.
+type Settings interface {
+	Settings(ctx context.Context, s station.Session) (station.SettingsView, error)
+	SetSound(ctx context.Context, s station.Session, on bool) error
+}
+
+// Enroller enrolls a kiosk not yet enrolled with HQ (登记设备); errors are station Problems.
+type Enroller interface {
+	Enroll(ctx context.Context, hqURL, code string, force bool) error
+}
+
 // Quarantine is the supervisor's view of the records HQ could not store.
 type Quarantine interface {
 	Quarantined(ctx context.Context, s station.Session) ([]station.QuarantineRow, error)
@@ -96,10 +115,16 @@ type Deps struct {
 	Registrar Registrar
 	Sites     Sites
 	Log       Log
+	// LogReview adds the staff and site filters, record detail and export to the log; nil hides them.
+	LogReview LogReview
 	Syncer    Syncer
 	// Quarantine lists, exports and requeues quarantined records; nil hides the screen.
 	Quarantine Quarantine
-	Camera     Frames // may be nil
+	// Enroller lets the login screen of a kiosk not enrolled (and not in demo mode) enroll it.
+	Enroller Enroller
+	// Settings backs the supervisor's settings screen; nil hides it.
+	Settings Settings
+	Camera   Frames // may be nil
 	// Images decodes an opened image file on the scan screen (打开图片); nil hides the button.
 	Images   ImageDecoder
 	Wedge    Wedge  // may be nil: keys typed outside any entry are then ignored

@@ -137,7 +137,7 @@ func runWindow(ctx context.Context, f runFlags, stdout io.Writer, logger *slog.L
 	}
 	a := app.NewWithID("cn.gov.yongji.checkpoint")
 	a.SetIcon(assets.Icon)
-	deps := ui.Deps{Auth: st, Checker: st, Registrar: st, Sites: st, Log: st, Syncer: st, Quarantine: st, Lang: f.lang,
+	deps := ui.Deps{Auth: st, Checker: st, Registrar: st, Sites: st, Log: st, LogReview: st, Syncer: st, Quarantine: st, Settings: st, Enroller: st, Lang: f.lang,
 		Wedge: scanner.NewWedge(scanner.WedgeConfig{})}
 	if demoInfo != nil {
 		var hints []string
@@ -153,6 +153,9 @@ func runWindow(ctx context.Context, f runFlags, stdout io.Writer, logger *slog.L
 		logger.Warn("no image decoder", "err", err)
 	}
 	deps.Sound = openSound(f, logger)
+	if f.sound && !st.SoundOn(ctx) {
+		deps.Sound.SetEnabled(false) // a supervisor turned it off on this kiosk
+	}
 	cam, camErr := openCamera(ctx, f, logger)
 	if cam != nil {
 		deps.Camera = cam
