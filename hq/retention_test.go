@@ -2,28 +2,13 @@ package hq
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/binary"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	checkpoint "github.com/yongji-county/checkpoint"
 	"github.com/yongji-county/checkpoint/hq/sqldb"
+	"github.com/yongji-county/checkpoint/internal/dbtest"
 )
-
-// v7At is a UUIDv7 made at t, as a kiosk whose clock reads t makes a record id.
-func v7At(t time.Time) string {
-	var u uuid.UUID
-	rand.Read(u[:])
-	var ms [8]byte
-	binary.BigEndian.PutUint64(ms[:], uint64(t.UnixMilli()))
-	copy(u[:6], ms[2:])
-	u[6] = u[6]&0x0f | 0x70
-	u[8] = u[8]&0x3f | 0x80
-	return u.String()
-}
 
 // HQ keeps records for its configured retention (PIPL): at start, records made before the
 // first day of the month RetentionMonths back go, held ones stay, recent ones stay.
@@ -37,7 +22,7 @@ func TestRetentionMonths(t *testing.T) {
 		now := time.Now().UTC()
 		old, recent := now.AddDate(0, -4, 0), now.AddDate(0, 0, -1)
 		rec := func(at time.Time) checkpoint.Record {
-			return checkpoint.Record{ID: v7At(at), Kind: checkpoint.KindCheck, DeviceID: "d", SiteID: "s", StaffID: "st", CreatedAt: at, Body: []byte(`{}`)}
+			return checkpoint.Record{ID: dbtest.UUIDv7At(at), Kind: checkpoint.KindCheck, DeviceID: "d", SiteID: "s", StaffID: "st", CreatedAt: at, Body: []byte(`{}`)}
 		}
 		recs := []checkpoint.Record{rec(old), rec(old), rec(old), rec(recent)}
 		if _, err := db.IngestHeld(ctx, recs, []string{"", "", "staff_not_allowed", ""}, nil, now); err != nil {

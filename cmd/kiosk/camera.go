@@ -54,9 +54,13 @@ func openCamera(ctx context.Context, f runFlags, logger *slog.Logger) (*camera, 
 	})
 	go func() {
 		err := p.Run(ctx, preview, func(s scanner.Scan) {
+			// Never wait for the UI: a capture loop blocked here would freeze the preview. With 4
+			// codes not yet taken the window is busy; a dropped code is reported again once the
+			// dedupe window has passed, while the person still holds it up.
 			select {
 			case c.codes <- s.Text:
-			case <-ctx.Done():
+			default:
+				logger.Debug("camera: code dropped, the window has 4 waiting")
 			}
 		})
 		if err != nil && !errors.Is(err, context.Canceled) {

@@ -2,30 +2,15 @@ package sqldb
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	checkpoint "github.com/yongji-county/checkpoint"
 	"github.com/yongji-county/checkpoint/internal/dbtest"
 )
-
-// uuidAt is a UUIDv7 made at t, as a kiosk whose clock reads t makes it.
-func uuidAt(t time.Time) string {
-	var u uuid.UUID
-	rand.Read(u[:])
-	var ms [8]byte
-	binary.BigEndian.PutUint64(ms[:], uint64(t.UnixMilli()))
-	copy(u[:6], ms[2:])
-	u[6] = u[6]&0x0f | 0x70
-	u[8] = u[8]&0x3f | 0x80
-	return u.String()
-}
 
 func checkRecord(id string) checkpoint.Record {
 	return checkpoint.Record{ID: id, Kind: checkpoint.KindCheck, DeviceID: "d", SiteID: "s", StaffID: "st",
@@ -55,7 +40,7 @@ func TestUUIDBound(t *testing.T) {
 		{m.Add(-time.Millisecond), false},
 		{m.AddDate(0, 1, 0), false},
 	} {
-		id := uuidAt(tc.at)
+		id := dbtest.UUIDv7At(tc.at)
 		if got := id >= lo && id < hi; got != tc.want {
 			t.Errorf("%s (made %v) in [%s, %s) = %v; want %v", id, tc.at, lo, hi, got, tc.want)
 		}
@@ -103,7 +88,7 @@ func TestRecordsPartitioned(t *testing.T) {
 	seq := func(prefix string) func() string {
 		return func() string { n++; return fmt.Sprintf("%s%06d", prefix, n) }
 	}
-	at := func(t time.Time) func() string { return func() string { return uuidAt(t) } }
+	at := func(t time.Time) func() string { return func() string { return dbtest.UUIDv7At(t) } }
 	cases := []struct {
 		name string
 		id   func() string
@@ -188,10 +173,10 @@ func TestMigratePartitionsExisting(t *testing.T) {
 	}
 	now := time.Now().UTC()
 	ids := map[string]string{
-		uuidAt(now):                   monthPartition(monthStart(now)),
-		uuidAt(now.AddDate(0, -5, 0)): monthPartition(monthStart(now.AddDate(0, -5, 0))),
-		uuidAt(now.AddDate(-9, 0, 0)): "records_default", // older than partitionsBack
-		"r1":                          "records_default",
+		dbtest.UUIDv7At(now):                   monthPartition(monthStart(now)),
+		dbtest.UUIDv7At(now.AddDate(0, -5, 0)): monthPartition(monthStart(now.AddDate(0, -5, 0))),
+		dbtest.UUIDv7At(now.AddDate(-9, 0, 0)): "records_default", // older than partitionsBack
+		"r1":                                   "records_default",
 	}
 	for id := range ids {
 		if _, err := raw.Exec(`INSERT INTO records (id, kind, device_id, site_id, staff_id, created_at, body, content_hash, received_at, held)
@@ -236,10 +221,10 @@ func TestExpireRecords(t *testing.T) {
 			if _, err := d.EnsurePartitions(ctx, old); err != nil {
 				t.Fatal(err)
 			}
-			oldDone, oldHeld := uuidAt(old.Add(time.Hour)), uuidAt(old.Add(2*time.Hour))
-			ancient := uuidAt(time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC))
-			lastMonth := uuidAt(monthStart(now).AddDate(0, -1, 0).Add(time.Hour))
-			recent := uuidAt(now)
+			oldDone, oldHeld := dbtest.UUIDv7At(old.Add(time.Hour)), dbtest.UUIDv7At(old.Add(2*time.Hour))
+			ancient := dbtest.UUIDv7At(time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC))
+			lastMonth := dbtest.UUIDv7At(monthStart(now).AddDate(0, -1, 0).Add(time.Hour))
+			recent := dbtest.UUIDv7At(now)
 			recs := []checkpoint.Record{checkRecord(oldDone), checkRecord(oldHeld), checkRecord(ancient), checkRecord(lastMonth), checkRecord(recent)}
 			if _, err := d.IngestHeld(ctx, recs, []string{"", "staff_not_allowed", "", "", ""}, nil, now); err != nil {
 				t.Fatal(err)
