@@ -1,0 +1,152 @@
+// Package citizen is HQ's core for 吉事办, the citizen side: accounts (one per phone and per ID
+// number), SMS verification codes with their limits, password login with lockout, sessions, and
+// the live 吉祥码 of a logged-in citizen. It has no net/http: hq/web serves it as pages and
+// JSON, and the kiosk API uses its codes for 辅助登记.
+package citizen
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/yongji-county/checkpoint/hq/sms"
+	"github.com/yongji-county/checkpoint/hq/sqldb"
+)
+
+// Config holds what a Service depends on.
+type Config struct {
+	DB     *sqldb.DB
+	Sender sms.Sender // nil: log-only sender is the caller's choice; New refuses nil
+	Issuer Issuer     // issues a citizen's live code
+	Now    func() time.Time
+	Logger *slog.Logger // never given personal data
+	// HashSlots bounds the argon2id hashes running at once (each takes 64 MiB); further logins
+	// queue until their context ends. Zero: 2.
+	HashSlots int
+	// SessionIdle and SessionMax bound a session: idle timeout and absolute lifetime. Zero: 30
+	// minutes and 12 hours.
+	SessionIdle time.Duration
+	SessionMax  time.Duration
+}
+
+// Issuer issues a live health code for a person (created green on first issue) — HQ's
+// IssueCode, adapted by hq/server.
+type Issuer interface {
+	IssueLive(ctx context.Context, name, idNumber, household string) (Issued, error)
+}
+
+// Issued is a code an Issuer made.
+type Issued struct {
+	Code      string // the QR text
+	Status    string // green | yellow | red
+	Reason    string
+	Household string // 6-digit division code
+	ExpiresAt time.Time
+}
+
+// Kind classifies an Error for the transport (hq/web maps it to an HTTP status).
+type Kind int
+
+const (
+	KindInvalid      Kind = iota + 1 // 400: a field is wrong; Field names it
+	KindConflict                     // 409: phone or ID number already has an account
+	KindLimited                      // 429: SMS or login limit; RetryAfter says when
+	KindUnauthorized                 // 401: wrong phone/password, no or expired session
+	KindUnavailable                  // 503: SMS provider failed, try later
+)
+
+// Error is every refusal of the Service: a stable code, the field it concerns ("phone",
+// "sms_code", "password", "name", "id_number" or ""), and its message in Chinese then English.
+type Error struct {
+	Kind       Kind
+	Code       string
+	Field      string
+	Zh, En     string
+	RetryAfter time.Duration
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.En }
+
+// Purpose of an SMS code.
+type Purpose = sms.Purpose
+
+// RegisterInput is a registration (the guide's three steps at once).
+type RegisterInput struct {
+	Phone, SMSCode, Password, Name, IDNumber string
+}
+
+// Account is a logged-in citizen.
+type Account struct {
+	ID          string
+	PhoneMasked string
+	NameMasked  string
+	IDMasked    string
+}
+
+// Session is a login: Token goes into the cookie (≥ 32 random bytes, stored hashed).
+type Session struct {
+	Token     string
+	ExpiresAt time.Time
+	Account   Account
+}
+
+// CodeView is what 查看吉祥码 shows.
+type CodeView struct {
+	Code          string    `json:"code"`
+	Status        string    `json:"status"`
+	Reason        string    `json:"reason"`
+	ExpiresAt     time.Time `json:"expires_at"`
+	NameMasked    string    `json:"name_masked"`
+	IDMasked      string    `json:"id_masked"`
+	Household     string    `json:"household"`
+	HouseholdName string    `json:"household_name"`
+}
+
+// Service is the citizen core.
+type Service struct{ cfg Config }
+
+var errTodo = errors.New("citizen: not implemented")
+
+// New returns a Service over cfg.DB (whose migrations hold the citizen tables).
+func New(cfg Config) (*Service, error) { return &Service{cfg: cfg}, nil }
+
+// SendCode sends a fresh 6-digit code for purpose to phone, within the limits (per phone: one
+// per 60 s, 5 an hour, 10 a day; per client address too). It answers the same whether or not
+// the phone has an account. retryAfter is when the next one may be asked for.
+func (s *Service) SendCode(ctx context.Context, phone string, purpose Purpose, clientIP string) (retryAfter time.Duration, err error) {
+	return 0, errTodo
+}
+
+// CheckCode consumes the code for (phone, purpose): single use, 5 minutes, at most 5 attempts.
+func (s *Service) CheckCode(ctx context.Context, phone string, purpose Purpose, code string) error {
+	return errTodo
+}
+
+// Register creates an account and logs it in.
+func (s *Service) Register(ctx context.Context, in RegisterInput, clientIP string) (Session, error) {
+	return Session{}, errTodo
+}
+
+// Login checks phone and password (lockout after repeated failures) and starts a session.
+func (s *Service) Login(ctx context.Context, phone, password, clientIP string) (Session, error) {
+	return Session{}, errTodo
+}
+
+// Reset sets a new password after an SMS code (purpose reset) and ends the account's sessions.
+func (s *Service) Reset(ctx context.Context, phone, smsCode, password, clientIP string) error {
+	return errTodo
+}
+
+// Logout ends the session of token (no error when there is none).
+func (s *Service) Logout(ctx context.Context, token string) error { return errTodo }
+
+// Session returns the account of a live session and extends its idle timeout.
+func (s *Service) Session(ctx context.Context, token string) (Account, error) {
+	return Account{}, errTodo
+}
+
+// Code issues (or reuses while fresh) the account's live code.
+func (s *Service) Code(ctx context.Context, acct Account) (CodeView, error) {
+	return CodeView{}, errTodo
+}
