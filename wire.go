@@ -209,3 +209,29 @@ type PersonStatus struct {
 	Status string `json:"status,omitempty"` // green, yellow, red
 	Reason string `json:"reason,omitempty"`
 }
+
+// AssistSMSRequest is the body of POST /api/v1/assist/sms: a kiosk's 辅助登记 asks HQ to send a
+// verification code to the phone of the person being registered (device-authenticated; HQ's
+// per-phone and per-address SMS limits apply).
+type AssistSMSRequest struct {
+	Phone string `json:"phone"`
+}
+
+// AssistSMSResponse answers it: the code is on its way; another may be asked for after
+// RetryAfterS seconds.
+type AssistSMSResponse struct {
+	RetryAfterS int `json:"retry_after_s"`
+}
+
+// AssistVerifyRequest is the body of POST /api/v1/assist/verify: the code the person read out
+// at the kiosk. HQ checks and consumes it (single use, 5 minutes, 5 attempts).
+type AssistVerifyRequest struct {
+	Phone string `json:"phone"`
+	Code  string `json:"code"`
+}
+
+// AssistVerifyResponse answers a right code; a wrong or expired one is a 400 ErrorResponse
+// (sms_code_wrong, sms_code_expired, sms_code_attempts).
+type AssistVerifyResponse struct {
+	Verified bool `json:"verified"`
+}

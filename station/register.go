@@ -3,22 +3,26 @@ package station
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
 	gosync "sync"
 	"time"
 	"unicode/utf8"
 
 	checkpoint "github.com/yongji-county/checkpoint"
+	"github.com/yongji-county/checkpoint/sync"
 )
 
-// smsLimiter allows one SMS code request per phone number per minute on this kiosk.
+// smsLimiter allows one SMS code request per phone number per minute on this kiosk (HQ limits
+// per phone and per address as well; this keeps a double tap from reaching it).
 var smsLimiter = struct {
 	gosync.Mutex
 	last map[string]time.Time
 }{last: map[string]time.Time{}}
 
-// SendSMS asks HQ to send a verification code (获取验证码). HQ has no SMS gateway connected in
-// this deployment, so the kiosk says so and staff register without the code; the record then
-// carries sms_verified=false.
+// SendSMS asks HQ to send a verification code (获取验证码) to the person's phone. Offline, or
+// when HQ cannot send, staff register without the code and the record carries
+// sms_verified=false; the message says so.
 func (st *Station) SendSMS(ctx context.Context, phone string) error {
 	p, err := checkpoint.ParsePhone(phone)
 	if err != nil {
@@ -26,14 +30,58 @@ func (st *Station) SendSMS(ctx context.Context, phone string) error {
 	}
 	smsLimiter.Lock()
 	last, seen := smsLimiter.last[p.Full()]
+	smsLimiter.Unlock()
 	if seen && st.now().Sub(last) < time.Minute {
-		smsLimiter.Unlock()
 		return problem("sms_rate", "验证码发送过于频繁，请1分钟后再试", "wait a minute before asking for another code", nil)
 	}
+	if st.sync == nil {
+		return errSMSOffline(nil)
+	}
+	if _, err := st.sync.AssistSMS(ctx, p.Full()); err != nil {
+		var he *sync.HTTPError
+		switch {
+		case errors.As(err, &he) && he.Status == http.StatusTooManyRequests:
+			secs := int(he.RetryAfter.Round(time.Second) / time.Second)
+			if secs <= 0 {
+				secs = 60
+			}
+			return problem("sms_rate", fmt.Sprintf("验证码发送过于频繁，请%d秒后再试", secs),
+				fmt.Sprintf("too many codes asked for: try again in %d s", secs), err)
+		case errors.As(err, &he) && he.Status == http.StatusBadRequest:
+			return problem("phone", "总部拒绝了这个手机号："+he.Message, "HQ refused this phone number: "+he.Message, err)
+		}
+		st.log.Info("assist sms not sent: registering unverified", "err", err)
+		return errSMSOffline(err)
+	}
+	smsLimiter.Lock()
 	smsLimiter.last[p.Full()] = st.now()
 	smsLimiter.Unlock()
-	return problem("sms_unavailable", "短信验证暂不可用：可不填验证码直接登记（记录为未验证）",
-		"SMS verification is unavailable: register without the code (recorded as unverified)", nil)
+	return nil
+}
+
+func errSMSOffline(err error) *Problem {
+	return problem("sms_unavailable", "暂时无法发送验证码（未连接总部）：可不填验证码直接登记，记录为未验证",
+		"a code cannot be sent now (HQ not reachable): register without it, recorded as unverified", err)
+}
+
+// verifySMS asks HQ to check the code the person read out. It answers whether the phone is
+// verified; a wrong, expired or used code is a Problem on the code field (staff retype it or
+// clear it to register unverified). Offline the registration goes on unverified.
+func (st *Station) verifySMS(ctx context.Context, phone checkpoint.Phone, code string) (bool, error) {
+	if code == "" || st.sync == nil {
+		return false, nil
+	}
+	err := st.sync.AssistVerify(ctx, phone.Full(), code)
+	if err == nil {
+		return true, nil
+	}
+	var he *sync.HTTPError
+	if errors.As(err, &he) && (he.Status == http.StatusBadRequest || he.Status == http.StatusTooManyRequests) {
+		return false, problem("sms_code", "验证码错误或已失效：请重新获取，或清空验证码后登记（记录为未验证）",
+			"wrong or expired code: ask for a new one, or clear the field to register unverified", err)
+	}
+	st.log.Info("assist sms code not checked (HQ not reachable): registering unverified", "err", err)
+	return false, nil
 }
 
 type regInput struct {
@@ -67,8 +115,8 @@ func (st *Station) parseRegistration(r Registration) (regInput, error) {
 	if utf8.RuneCountInString(r.Remarks) > 200 {
 		return in, problem("remarks", "备注最多200字", "remarks: at most 200 characters", nil)
 	}
-	if len(r.SMSCode) > 8 {
-		return in, problem("sms_code", "验证码格式不正确", "invalid SMS code", nil)
+	if c := trimmed(r.SMSCode); c != "" && !sixDigits(c) {
+		return in, problem("sms_code", "验证码应为6位数字", "the SMS code has 6 digits", nil)
 	}
 	return in, nil
 }
@@ -110,9 +158,17 @@ func (st *Station) Register(ctx context.Context, s Session, r Registration) (Dec
 	risk, _ := st.db.RiskAreas(ctx)
 	d := st.decide(checkpoint.VerdictInput{Household: in.id.Region(), Person: st.personStatus(ctx, in.id), Risk: risk,
 		Temperature: t, TempMeasured: true, Config: cfg, Now: st.now()})
+	verified, err := st.verifySMS(ctx, in.phone, trimmed(r.SMSCode))
+	if err != nil {
+		return Decision{}, err
+	}
+	if !verified {
+		d.MessageZH += "（手机号未经短信验证）"
+		d.MessageEN += " (phone not verified by SMS)"
+	}
 	m := st.meta(s)
 	reg := checkpoint.Registration{NameMasked: in.name.Masked(), IDMasked: in.id.Masked(), PhoneMasked: in.phone.Masked(),
-		Household: in.id.Region(), SMSVerified: false, TempTenths: int(t*10 + 0.5), Verdict: d.Verdict, Reasons: d.Reasons,
+		Household: in.id.Region(), SMSVerified: verified, TempTenths: int(t*10 + 0.5), Verdict: d.Verdict, Reasons: d.Reasons,
 		Remarks: trimmed(r.Remarks), RegisteredAt: m.At}
 	if reg.Reasons == nil {
 		reg.Reasons = []string{}
@@ -127,4 +183,16 @@ func (st *Station) Register(ctx context.Context, s Session, r Registration) (Dec
 	}
 	st.afterRecord()
 	return d, nil
+}
+
+func sixDigits(s string) bool {
+	if len(s) != 6 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
