@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -78,7 +80,22 @@ func NewTencent(cfg TencentConfig) (Sender, error) {
 	if err != nil {
 		return nil, errors.New("sms: 腾讯云客户端初始化失败 / tencent client init failed")
 	}
+	client.WithHttpTransport(statusTransport{base: http.DefaultTransport.(*http.Transport).Clone()})
 	return &tencentSender{client: client, cfg: cfg}, nil
+}
+
+// statusTransport turns an HTTP error status without a JSON body (a proxy's or a load
+// balancer's page) into an error naming the status; the SDK would report it as unparsable JSON.
+type statusTransport struct{ base http.RoundTripper }
+
+func (t statusTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(r)
+	if err != nil || resp.StatusCode < 300 || strings.Contains(resp.Header.Get("Content-Type"), "json") {
+		return resp, err
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
+	return nil, fmt.Errorf("HTTP %s", resp.Status)
 }
 
 func (s *tencentSender) Name() string { return "tencent" }
@@ -134,8 +151,15 @@ func (s *tencentSender) Send(ctx context.Context, m Message) (err error) {
 			// The SDK's own ClientError (HTTP status, unparsable body): its message quotes the
 			// body, which is left out.
 			what := sdkErr.Code
-			if i := strings.Index(sdkErr.Message, ", with body"); i >= 0 && sdkErr.Code == "ClientError.HttpStatusCodeError" {
-				what += ": " + sdkErr.Message[:i]
+			switch msg := sdkErr.Message; sdkErr.Code {
+			case "ClientError.HttpStatusCodeError":
+				if i := strings.Index(msg, ", with body"); i >= 0 {
+					what += ": " + msg[:i]
+				}
+			case "ClientError.NetworkError": // "Fail to get response because Post "URL": cause"
+				if i := strings.LastIndex(msg, "\": "); i >= 0 {
+					what += ": " + msg[i+3:]
+				}
 			}
 			return requestError(ctx, s.Name(), errors.New(what))
 		}
