@@ -8,6 +8,12 @@
 // ErrProviderLimited, wrapped with the provider's code; every other failure is a plain error.
 // Each message is one request with no retry (a retry could deliver the same code twice).
 //
+// Aliyun's SDK (dysmsapi v5, signature V3: action and version in x-acs-* headers) takes no
+// context and puts the phone and the template parameter in the query string: Send returns when
+// its context ends while the request runs on, bounded by the config's Timeout; errors quote no
+// URL; and HQ must never run with DEBUG=tea (the SDK would print every URL). Tencent's SDK
+// (API 3.0, TC3-HMAC-SHA256, JSON body) takes the context.
+//
 // The SMS text is 【吉事办】您的验证码为123456，5分钟内有效。请勿泄露。: the Aliyun template gets
 // {"code":"123456"} (its variable ${code}), the Tencent template the parameters
 // ["123456","5"] ({1} the code, {2} the minutes).
