@@ -27,6 +27,7 @@ type fakeCitizens struct {
 	status   map[string]string // phone → code colour (default green)
 	fail     error             // when set, every call returns it
 	seq      int
+	issued   string // the QR text of the last code issued
 }
 
 type fakeAccount struct {
@@ -225,6 +226,7 @@ func (f *fakeCitizens) Code(ctx context.Context, acct citizen.Account) (citizen.
 		reason = "户籍地为高风险地区"
 	}
 	f.seq++
-	return citizen.CodeView{Code: fakeQRText(acct.ID, f.seq), Status: st, Reason: reason, ExpiresAt: f.now().Add(3 * time.Minute),
+	f.issued = fakeQRText(acct.ID, f.seq)
+	return citizen.CodeView{Code: f.issued, Status: st, Reason: reason, ExpiresAt: f.now().Add(3 * time.Minute),
 		NameMasked: acct.NameMasked, IDMasked: acct.IDMasked, Household: "220221", HouseholdName: "吉林省吉林市永吉县"}, nil
 }
