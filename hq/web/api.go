@@ -219,7 +219,7 @@ func (h *handler) apiDemoSMS(w http.ResponseWriter, r *http.Request) {
 	}
 	msgs := []demoMessageBody{}
 	for _, m := range h.cfg.DemoSMS(phone) {
-		msgs = append(msgs, demoMessageBody{Text: m.Text, Code: m.Code, Purpose: m.Purpose, SentAt: m.SentAt})
+		msgs = append(msgs, demoMessageBody(m))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"messages": msgs})
 }

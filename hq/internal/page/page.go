@@ -221,14 +221,6 @@ func (e *Engine) Lang(w http.ResponseWriter, r *http.Request) Lang {
 	return Zh
 }
 
-// Text returns key in lang, or key itself when the table lacks it.
-func (e *Engine) Text(lang Lang, key string) string {
-	if s, ok := e.cfg.Strings[lang][key]; ok {
-		return s
-	}
-	return key
-}
-
 // NewNonce returns a fresh CSP nonce: 16 random bytes, base64url (html/template leaves it as is).
 func NewNonce() string {
 	var b [16]byte
