@@ -27,7 +27,8 @@ type fakeCitizens struct {
 	status   map[string]string // phone → code colour (default green)
 	fail     error             // when set, every call returns it
 	seq      int
-	issued   string // the QR text of the last code issued
+	issued   string        // the QR text of the last code issued
+	life     time.Duration // of a code; zero: 3 minutes
 }
 
 type fakeAccount struct {
@@ -227,6 +228,10 @@ func (f *fakeCitizens) Code(ctx context.Context, acct citizen.Account) (citizen.
 	}
 	f.seq++
 	f.issued = fakeQRText(acct.ID, f.seq)
-	return citizen.CodeView{Code: f.issued, Status: st, Reason: reason, ExpiresAt: f.now().Add(3 * time.Minute),
+	life := f.life
+	if life == 0 {
+		life = 3 * time.Minute
+	}
+	return citizen.CodeView{Code: f.issued, Status: st, Reason: reason, ExpiresAt: f.now().Add(life),
 		NameMasked: acct.NameMasked, IDMasked: acct.IDMasked, Household: "220221", HouseholdName: "吉林省吉林市永吉县"}, nil
 }

@@ -167,6 +167,30 @@ func TestBrowserCitizenFlow(t *testing.T) {
 	do("settle", chromedp.Sleep(300*time.Millisecond))
 	screenshot(t, ctx, dir, "code-red")
 
+	// Offline: the code still valid stays, with a warning; once expired it greys out; back online,
+	// the next retry brings a fresh one.
+	e.fake.mu.Lock()
+	e.fake.life = 4 * time.Second
+	e.fake.mu.Unlock()
+	eval(`window.oldQR = document.getElementById('qr').src; ''`)
+	do("short-lived code", chromedp.Click(chromedp.CSS("#refresh")))
+	poll("the short code", `document.getElementById('qr').src !== window.oldQR`)
+	e.down.Store(true)
+	do("refresh offline", chromedp.Click(chromedp.CSS("#refresh")), chromedp.WaitVisible(chromedp.CSS("#warn")))
+	wantText("#warn", "无法更新，请检查网络")
+	if c := eval(`document.getElementById('code-page').className`); strings.Contains(c, "stale") {
+		t.Error("a code still valid greyed out at the first failed refresh")
+	}
+	do("expiry offline", chromedp.WaitVisible(chromedp.CSS("#qr-overlay")))
+	wantText("#qr-msg", "二维码已过期")
+	do("settle", chromedp.Sleep(500*time.Millisecond))
+	screenshot(t, ctx, dir, "code-offline")
+	e.fake.mu.Lock()
+	e.fake.life = 0
+	e.fake.mu.Unlock()
+	e.down.Store(false)
+	do("back online", chromedp.WaitNotVisible(chromedp.CSS("#qr-overlay")))
+
 	// The session ends: the code greys out and says why.
 	e.fake.endSessions()
 	do("refresh", chromedp.Click(chromedp.CSS("#refresh")), chromedp.WaitVisible(chromedp.CSS("#qr-overlay")))
@@ -174,6 +198,7 @@ func TestBrowserCitizenFlow(t *testing.T) {
 	if c := eval(`document.getElementById('code-page').className`); !strings.Contains(c, "stale") {
 		t.Errorf("code page class %q; want stale", c)
 	}
+	do("settle", chromedp.Sleep(500*time.Millisecond))
 	screenshot(t, ctx, dir, "code-expired")
 
 	// 去登录 comes back to the code.

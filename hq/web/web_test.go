@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,6 +31,7 @@ type env struct {
 	fake *fakeCitizens
 	srv  *httptest.Server
 	c    *http.Client // with a cookie jar
+	down atomic.Bool  // the network is down: API requests get their connection dropped
 }
 
 func newEnv(t *testing.T, mod func(*Config)) *env {
@@ -43,12 +45,17 @@ func newEnv(t *testing.T, mod func(*Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
+	e := &env{t: t, fake: fake}
+	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if e.down.Load() && strings.HasPrefix(r.URL.Path, "/api/") {
+			panic(http.ErrAbortHandler) // the connection drops: fetch fails as when offline
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(e.srv.Close)
 	jar, _ := cookiejar.New(nil)
-	return &env{t: t, fake: fake, srv: srv, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}}
+	e.c = &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return e
 }
 
 // do sends a request as the page's own script would (same origin), body as JSON unless a string.
