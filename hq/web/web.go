@@ -28,6 +28,8 @@ type Citizens interface {
 	Code(ctx context.Context, acct citizen.Account) (citizen.CodeView, error)
 }
 
+var _ Citizens = (*citizen.Service)(nil) // the core keeps this method set
+
 // Config holds what the handler depends on.
 type Config struct {
 	Citizens Citizens
