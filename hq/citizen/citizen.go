@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/yongji-county/checkpoint/hq/sms"
@@ -103,50 +105,102 @@ type CodeView struct {
 	HouseholdName string    `json:"household_name"`
 }
 
-// Service is the citizen core.
-type Service struct{ cfg Config }
+// Service is the citizen core. It is safe for concurrent use, and several HQ processes may run
+// one over the same database: every limit and session lives there.
+type Service struct {
+	cfg   Config
+	keys  keys
+	slots chan struct{}
+	dummy string // a hash verified for unknown phones, so they cost what known ones do
 
-var errTodo = errors.New("citizen: not implemented")
+	hashing   atomic.Int64 // hashes running now
+	hashPeak  atomic.Int64 // most hashes ever running at once
+	hashCount atomic.Int64 // hashes run
 
-// New returns a Service over cfg.DB (whose migrations hold the citizen tables).
-func New(cfg Config) (*Service, error) { return &Service{cfg: cfg}, nil }
+	sendAvg atomic.Int64 // moving average of a real send (store + SMS), ns: the no-send path waits it
+
+	mu    sync.Mutex
+	codes map[string]cachedCode // by account id
+}
+
+// New returns a Service over cfg.DB (whose migrations hold the citizen tables). It reads HQ's
+// person-hash key and the citizens' data key from the settings table, creating them on first
+// start (first writer wins, as hq.Server's ensureSecrets).
+func New(cfg Config) (*Service, error) {
+	if cfg.DB == nil {
+		return nil, errors.New("citizen: Config.DB is nil")
+	}
+	if cfg.Sender == nil {
+		return nil, errors.New("citizen: Config.Sender is nil")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.HashSlots <= 0 {
+		cfg.HashSlots = 2
+	}
+	if cfg.SessionIdle <= 0 {
+		cfg.SessionIdle = 30 * time.Minute
+	}
+	if cfg.SessionMax <= 0 {
+		cfg.SessionMax = 12 * time.Hour
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	k, err := loadKeys(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{cfg: cfg, keys: k, slots: make(chan struct{}, cfg.HashSlots), codes: map[string]cachedCode{}}
+	if s.dummy, err = s.hash(ctx, randomHex(16)+"a1"); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
 
 // SendCode sends a fresh 6-digit code for purpose to phone, within the limits (per phone: one
 // per 60 s, 5 an hour, 10 a day; per client address too). It answers the same whether or not
 // the phone has an account. retryAfter is when the next one may be asked for.
 func (s *Service) SendCode(ctx context.Context, phone string, purpose Purpose, clientIP string) (retryAfter time.Duration, err error) {
-	return 0, errTodo
+	return s.sendCode(ctx, phone, purpose, clientIP)
 }
 
 // CheckCode consumes the code for (phone, purpose): single use, 5 minutes, at most 5 attempts.
 func (s *Service) CheckCode(ctx context.Context, phone string, purpose Purpose, code string) error {
-	return errTodo
+	ph, e := parsePhone(phone)
+	if e != nil {
+		return e
+	}
+	return s.checkCode(ctx, ph, purpose, code)
 }
 
 // Register creates an account and logs it in.
 func (s *Service) Register(ctx context.Context, in RegisterInput, clientIP string) (Session, error) {
-	return Session{}, errTodo
+	return s.register(ctx, in)
 }
 
 // Login checks phone and password (lockout after repeated failures) and starts a session.
 func (s *Service) Login(ctx context.Context, phone, password, clientIP string) (Session, error) {
-	return Session{}, errTodo
+	return s.login(ctx, phone, password, clientIP)
 }
 
 // Reset sets a new password after an SMS code (purpose reset) and ends the account's sessions.
 func (s *Service) Reset(ctx context.Context, phone, smsCode, password, clientIP string) error {
-	return errTodo
+	return s.reset(ctx, phone, smsCode, password)
 }
 
 // Logout ends the session of token (no error when there is none).
-func (s *Service) Logout(ctx context.Context, token string) error { return errTodo }
+func (s *Service) Logout(ctx context.Context, token string) error { return s.logout(ctx, token) }
 
 // Session returns the account of a live session and extends its idle timeout.
 func (s *Service) Session(ctx context.Context, token string) (Account, error) {
-	return Account{}, errTodo
+	return s.session(ctx, token)
 }
 
 // Code issues (or reuses while fresh) the account's live code.
 func (s *Service) Code(ctx context.Context, acct Account) (CodeView, error) {
-	return CodeView{}, errTodo
+	return s.code(ctx, acct)
 }
