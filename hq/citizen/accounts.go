@@ -7,12 +7,14 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"time"
 
 	checkpoint "github.com/yongji-county/checkpoint"
 	"github.com/yongji-county/checkpoint/hq/sms"
 	"github.com/yongji-county/checkpoint/hq/sqldb"
 	"github.com/yongji-county/checkpoint/passwd"
+	"golang.org/x/crypto/argon2"
 )
 
 // Login limits: 5 failures of one phone within 15 minutes lock it (known or not, so a lock
@@ -63,6 +65,17 @@ func (s *Service) verify(ctx context.Context, pw, phc string) (bool, error) {
 		return false, err
 	}
 	return err == nil, nil
+}
+
+// dummyHash is a PHC string with passwd.Hash's parameters and a random salt and key: verifying
+// any password against it costs what verifying a real one does, and never matches.
+func dummyHash() string {
+	salt, key := make([]byte, passwd.SaltLen), make([]byte, passwd.KeyLen)
+	rand.Read(salt)
+	rand.Read(key)
+	b := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, passwd.Memory, passwd.Time, passwd.Threads,
+		b.EncodeToString(salt), b.EncodeToString(key))
 }
 
 func account(c sqldb.Citizen) Account {

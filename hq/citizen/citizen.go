@@ -2,6 +2,29 @@
 // number), SMS verification codes with their limits, password login with lockout, sessions, and
 // the live 吉祥码 of a logged-in citizen. It has no net/http: hq/web serves it as pages and
 // JSON, and the kiosk API uses its codes for 辅助登记.
+//
+// What the database holds (hq/sqldb migration 11). An account's phone and ID number are HQ's
+// keyed hashes (HMAC-SHA256 under the settings' person_hash_key, as hq.keyedHash: the id_hash of
+// an account is the people.id_hash of the same person) with masked forms for display; nothing
+// holds a phone, an ID number or a name in the clear. Code needs the name and full ID number for
+// the Issuer, and the people table keeps no full ID number, so the account keeps both sealed:
+// AES-256-GCM under the settings' citizen_data_key (created by New, first writer wins, kept
+// beside HQ's seal key), with the account id as associated data. Passwords are argon2id
+// (package passwd); SMS codes are stored as an HMAC of phone, purpose and code; session tokens
+// as their SHA-256.
+//
+// Limits live in the database, so they hold across restarts and HQ instances. SMS codes: 6
+// digits, 5 minutes, 5 attempts, single use, a new one replaces the old. Sends per phone: 1 a
+// minute, 5 an hour, 10 a day; per client address: 5 a minute, 30 an hour, 100 a day (a
+// carrier NAT holds many people); a send answered without an SMS counts too. Logins: 5
+// failures of a phone within 15 minutes lock it (known or not), 20 from an address stop that
+// address; unknown phones verify against a dummy hash of the same cost. At most
+// Config.HashSlots argon2id hashes run at once.
+//
+// Code reuses the last code issued to the account (kept in memory, per process) while more
+// than half its lifetime is left and for at most a minute, so a page refreshing every few
+// seconds does not mint a code each time, yet a change of colour at HQ shows within a minute.
+// The household is the ID number's division code.
 package citizen
 
 import (
@@ -154,11 +177,7 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, keys: k, slots: make(chan struct{}, cfg.HashSlots), codes: map[string]cachedCode{}}
-	if s.dummy, err = s.hash(ctx, randomHex(16)+"a1"); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return &Service{cfg: cfg, keys: k, slots: make(chan struct{}, cfg.HashSlots), dummy: dummyHash(), codes: map[string]cachedCode{}}, nil
 }
 
 // SendCode sends a fresh 6-digit code for purpose to phone, within the limits (per phone: one
