@@ -718,3 +718,59 @@ func cheapHash(t *testing.T) string {
 	b := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=8,t=1,p=1$%s$%s", argon2.Version, b.EncodeToString(salt), b.EncodeToString(key))
 }
+
+// TestConcurrentCodes: sends to one phone at once are counted one at a time (one passes the
+// cooldown), and a code checked at once by many is accepted once.
+func TestConcurrentCodes(t *testing.T) {
+	forBackends(t, func(t *testing.T, e *env) {
+		svc2, _ := e.open(t, 0) // a second HQ instance
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		ok, limited := 0, 0
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				svc := e.svc
+				if i%2 == 1 {
+					svc = svc2
+				}
+				_, err := svc.SendCode(ctx, phone1, sms.PurposeAssist, fmt.Sprintf("10.5.0.%d", i))
+				mu.Lock()
+				defer mu.Unlock()
+				if er, isErr := AsError(err); isErr && er.Code == CodeSMSLimited {
+					limited++
+				} else if err == nil {
+					ok++
+				} else {
+					t.Errorf("send: %v", err)
+				}
+			}(i)
+		}
+		wg.Wait()
+		if ok != 1 || limited != 7 {
+			t.Fatalf("concurrent sends: %d sent, %d limited; want 1 and 7", ok, limited)
+		}
+		code := e.snd.last(t, phone1, sms.PurposeAssist)
+		accepted := 0
+		for i := 0; i < 5; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				svc := e.svc
+				if i%2 == 1 {
+					svc = svc2
+				}
+				if err := svc.CheckCode(ctx, phone1, sms.PurposeAssist, code); err == nil {
+					mu.Lock()
+					accepted++
+					mu.Unlock()
+				}
+			}(i)
+		}
+		wg.Wait()
+		if accepted != 1 {
+			t.Fatalf("code accepted %d times; want once", accepted)
+		}
+	})
+}
