@@ -774,3 +774,45 @@ func TestConcurrentCodes(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrentRegister: accounts created at once for one phone (or one ID number), from two
+// HQ instances, make one account; the others are told which value is taken.
+func TestConcurrentRegister(t *testing.T) {
+	forBackends(t, func(t *testing.T, e *env) {
+		_, db2 := e.open(t, 0)
+		for _, same := range []string{"phone", "id"} {
+			var wg sync.WaitGroup
+			errs := make([]error, 6)
+			for i := range errs {
+				wg.Add(1)
+				go func(i int) {
+					defer wg.Done()
+					c := sqldb.Citizen{ID: same + randomHex(8), PhoneHash: same + "-phone", IDHash: same + "-id", Sealed: "x", PasswordHash: "x"}
+					if same == "phone" {
+						c.IDHash += fmt.Sprint(i)
+					} else {
+						c.PhoneHash += fmt.Sprint(i)
+					}
+					db := e.db
+					if i%2 == 1 {
+						db = db2
+					}
+					errs[i] = taken(db.CreateCitizen(ctx, c))
+				}(i)
+			}
+			wg.Wait()
+			okN := 0
+			want := map[string]string{"phone": CodePhoneTaken, "id": CodeIDTaken}[same]
+			for _, err := range errs {
+				if err == nil {
+					okN++
+				} else if er, isErr := AsError(err); !isErr || er.Code != want {
+					t.Errorf("%s: create: %v; want %s", same, err, want)
+				}
+			}
+			if okN != 1 {
+				t.Errorf("%s: %d accounts created; want 1", same, okN)
+			}
+		}
+	})
+}

@@ -24,8 +24,12 @@ var (
 	ErrCodeExhausted = errors.New("sqldb: SMS code attempts used up")
 )
 
-// PutSMSCode stores c, replacing the code (phone, purpose) had.
+// PutSMSCode stores c, replacing the code (phone, purpose) had, and deletes codes that expired
+// a day before c was made.
 func (d *DB) PutSMSCode(ctx context.Context, c SMSCode) error {
+	if _, err := d.db.ExecContext(ctx, d.q(`DELETE FROM sms_codes WHERE expires_at < ?`), ftime(c.CreatedAt.Add(-24*time.Hour))); err != nil {
+		return fmt.Errorf("sqldb: put SMS code: %w", err)
+	}
 	_, err := d.db.ExecContext(ctx, d.q(`INSERT INTO sms_codes (phone_hash, purpose, code_hash, attempts, expires_at, created_at) VALUES (?,?,?,?,?,?)
 		ON CONFLICT (phone_hash, purpose) DO UPDATE SET code_hash = excluded.code_hash, attempts = excluded.attempts,
 		expires_at = excluded.expires_at, created_at = excluded.created_at`),
