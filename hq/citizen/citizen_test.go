@@ -22,14 +22,16 @@ import (
 
 // recorder is a Sender that keeps what it was asked to send.
 type recorder struct {
-	mu   sync.Mutex
-	msgs []sms.Message
-	fail error
+	mu    sync.Mutex
+	msgs  []sms.Message
+	fail  error
+	delay time.Duration // a gateway's round trip
 }
 
 func (r *recorder) Name() string { return "test" }
 
 func (r *recorder) Send(_ context.Context, m sms.Message) error {
+	time.Sleep(r.delay)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.fail != nil {
@@ -815,4 +817,25 @@ func TestConcurrentRegister(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestSendSameTiming: a code answered without an SMS takes about as long as a real send (the
+// gateway's round trip included).
+func TestSendSameTiming(t *testing.T) {
+	e := newEnv(t, dbtest.SQLiteDSN(t), 0)
+	e.snd.delay = 200 * time.Millisecond
+	t0 := time.Now()
+	if _, err := e.svc.SendCode(ctx, phone1, sms.PurposeAssist, "10.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	sent := time.Since(t0)
+	t0 = time.Now()
+	if _, err := e.svc.SendCode(ctx, phone2, sms.PurposeLogin, "10.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	unsent := time.Since(t0)
+	t.Logf("sent in %v, answered without sending in %v", sent, unsent)
+	if e.snd.count() != 1 || unsent < e.snd.delay*3/4 {
+		t.Errorf("%d sent; the unsent answer took %v, a send %v", e.snd.count(), unsent, sent)
+	}
 }
