@@ -57,6 +57,12 @@ var Plan = []TablePlan{
 	{"counters", Reference, "", "", "a few dozen named counters, flushed every 5 s by each HQ instance"},
 	{"issuing_keys", Reference, "", "", "a few signing keys"},
 	{"root_keys", Reference, "", "", "the root key chain; UNIQUE (root_id) besides PRIMARY KEY (seq)"},
+	{"citizens", Reference, "", "", "吉事办 accounts; UNIQUE (phone_hash) and UNIQUE (id_hash) cannot both contain one distribution column"},
+	{"sms_codes", Distributed, "phone_hash", "", "the live SMS code of each (phone, purpose); PRIMARY KEY (phone_hash, purpose)"},
+	{"sms_phones", Distributed, "phone_hash", "sms_codes", "one row per phone that asked for a code in the last day, the lock of its limits; PRIMARY KEY (phone_hash)"},
+	{"sms_sends", Distributed, "phone_hash", "sms_codes", "a day of SMS sends for the limits; PRIMARY KEY (phone_hash, id); the per-address count asks every shard"},
+	{"login_failures", Distributed, "lock_key", "", "15 minutes of failed logins by phone or address; PRIMARY KEY (lock_key, id)"},
+	{"citizen_sessions", Distributed, "token_hash", "", "吉事办 sessions; PRIMARY KEY (token_hash); ending an account's sessions asks every shard"},
 	{"goose_db_version", Local, "", "", "goose's migration bookkeeping, used only by HQ's migrations on the coordinator"},
 }
 

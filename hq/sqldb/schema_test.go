@@ -35,6 +35,12 @@ func TestPlan(t *testing.T) {
 		"counters":         "reference",
 		"issuing_keys":     "reference",
 		"root_keys":        "reference",
+		"citizens":         "reference",
+		"sms_codes":        "distributed by phone_hash",
+		"sms_phones":       "distributed by phone_hash",
+		"sms_sends":        "distributed by phone_hash",
+		"login_failures":   "distributed by lock_key",
+		"citizen_sessions": "distributed by token_hash",
 		"goose_db_version": "local",
 	}
 	seen := map[string]bool{}
