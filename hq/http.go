@@ -23,8 +23,7 @@ func (s *Server) route(mux *http.ServeMux, pattern string, h http.HandlerFunc) {
 
 func (s *Server) buildRoutes() http.Handler {
 	mux := http.NewServeMux()
-	// Unauthenticated.
-	s.route(mux, "GET /api/v1/health", s.handleHealth)
+	// Unauthenticated (GET /api/v1/health is in hq/api).
 	s.route(mux, "POST /api/v1/enroll", s.handleEnroll)
 	// Device credential.
 	s.route(mux, "POST /api/v1/batches", s.device(s.handleBatches))
@@ -297,8 +296,4 @@ func checkTokens(admin, issue string) error {
 		}
 	}
 	return nil
-}
-
-func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"ok": true, "server_time": s.now().UTC()})
 }

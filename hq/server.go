@@ -1,8 +1,8 @@
 // Package hq is the headquarters server: the REST API under /api/v1/ that kiosks enroll with,
 // push record batches to and pull configuration from, and the admin API the HQ operator uses
 // (risk areas, people's code status, sites, staff, enrollment codes, issuing keys). Storage is
-// package hq/sqldb (SQLite or PostgreSQL). The package is small enough for the kiosk to embed
-// an HQ in-process for demos (see StartDemo).
+// package hq/sqldb (SQLite or PostgreSQL). hq/server serves it over HTTP beside other mounts
+// (the citizen pages); hq/demo seeds a demo county and starts an in-process HQ for the kiosk.
 package hq
 
 import (
@@ -71,7 +71,8 @@ type Config struct {
 	RootKey ed25519.PrivateKey
 }
 
-// Server is an HQ instance: the HTTP handler over its database.
+// Server is an HQ instance over its database: the core, and for now its kiosk and admin API
+// handler (Handler), which hq/server mounts.
 type Server struct {
 	db         *sqldb.DB
 	ownDB      bool
@@ -176,11 +177,12 @@ func New(cfg Config) (*Server, error) {
 // DB returns the server's database.
 func (s *Server) DB() *sqldb.DB { return s.db }
 
-// Handler returns the HTTP handler for the kiosk and admin API (hq/server mounts it).
+// Handler returns the HTTP handler for the kiosk and admin API routes still in this package
+// (Routes); hq/server mounts it beside hq/api, which has the others (GET /api/v1/health).
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Routes returns the registered route patterns ("POST /api/v1/batches"…), for the test that
-// keeps docs/api/openapi.yaml in step.
+// Routes returns the route patterns Handler serves ("POST /api/v1/batches"…); hq/server
+// adds hq/api's.
 func (s *Server) Routes() []string { return append([]string(nil), s.routes...) }
 
 // Close stops background work, saves the counters and closes the database if the Server

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/yongji-county/checkpoint/hq"
+	"github.com/yongji-county/checkpoint/hq/api"
 	"github.com/yongji-county/checkpoint/hq/internal/httpx"
 )
 
@@ -69,15 +70,20 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// build registers the core's API routes, the JSON 404 for the rest of /api/ and the mounts.
+// build registers the API routes (hq/api's, then the core's), the JSON 404 for the rest of /api/ and the mounts.
 func (s *Server) build(mounts []Mount) (http.Handler, error) {
 	mux := http.NewServeMux()
-	api := s.core.Handler()
-	for _, p := range s.core.Routes() {
-		if err := handle(mux, p, api); err != nil {
-			return nil, err
+	a := api.New(s.core, s.log)
+	for _, h := range []interface {
+		Handler() http.Handler
+		Routes() []string
+	}{a, s.core} {
+		for _, p := range h.Routes() {
+			if err := handle(mux, p, h.Handler()); err != nil {
+				return nil, err
+			}
+			s.routes = append(s.routes, p)
 		}
-		s.routes = append(s.routes, p)
 	}
 	// Anything else under /api/ is a JSON 404, not the mux's text page.
 	if err := handle(mux, "/api/", http.HandlerFunc(httpx.APINotFound)); err != nil {

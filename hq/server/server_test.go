@@ -16,6 +16,7 @@ import (
 
 	checkpoint "github.com/yongji-county/checkpoint"
 	"github.com/yongji-county/checkpoint/hq"
+	"github.com/yongji-county/checkpoint/hq/api"
 )
 
 func newServer(t *testing.T, cfg Config) *Server {
@@ -56,8 +57,8 @@ func TestNoMounts(t *testing.T) {
 	if st, _ := get(t, s.Handler(), "/"); st != 404 {
 		t.Fatalf("GET /: %d; want 404", st)
 	}
-	if !slices.Equal(s.Routes(), s.Core().Routes()) {
-		t.Fatalf("Routes %v; want the core's %v", s.Routes(), s.Core().Routes())
+	if want := append(api.New(s.Core(), nil).Routes(), s.Core().Routes()...); !slices.Equal(s.Routes(), want) {
+		t.Fatalf("Routes %v; want hq/api's and the core's %v", s.Routes(), want)
 	}
 }
 
@@ -89,7 +90,7 @@ func TestMounts(t *testing.T) {
 	}
 	wantJSON404(t, h, "/api/v1/nothing")
 	r := s.Routes()
-	if len(r) != len(s.Core().Routes())+2 || r[len(r)-2] != "/" || r[len(r)-1] != "/api/v1/citizen/" {
+	if len(r) != len(api.New(s.Core(), nil).Routes())+len(s.Core().Routes())+2 || r[len(r)-2] != "/" || r[len(r)-1] != "/api/v1/citizen/" {
 		t.Fatalf("Routes = %v", r)
 	}
 }
