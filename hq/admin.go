@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 	checkpoint "github.com/yongji-county/checkpoint"
+	"github.com/yongji-county/checkpoint/hq/internal/httpx"
 	"github.com/yongji-county/checkpoint/hq/sqldb"
 	"github.com/yongji-county/checkpoint/passwd"
 )
@@ -19,7 +20,7 @@ import (
 // badRequest answers 400 with a message and counts it.
 func (s *Server) badRequest(w http.ResponseWriter, code, msg string) {
 	s.metrics.add(cntBadRequest, 1)
-	writeError(w, http.StatusBadRequest, code, msg)
+	httpx.WriteError(w, http.StatusBadRequest, code, msg)
 }
 
 func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
@@ -29,7 +30,7 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, st)
+	httpx.WriteJSON(w, http.StatusOK, st)
 }
 
 func (s *Server) handleGetRisk(w http.ResponseWriter, r *http.Request) {
@@ -74,7 +75,7 @@ func (s *Server) handlePutRisk(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]int{"areas": len(l)})
+	httpx.WriteJSON(w, http.StatusOK, map[string]int{"areas": len(l)})
 }
 
 // PersonStatusRequest is the body of POST /api/v1/admin/people/status: one of CodeID, PersonID
@@ -136,7 +137,7 @@ func (s *Server) handlePersonStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := s.findPerson(r.Context(), req.CodeID, req.PersonID, req.IDNumber)
 	if errors.Is(err, sqldb.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "person_not_found", "找不到此人 / no such person (give code_id, person_id or id_number)")
+		httpx.WriteError(w, http.StatusNotFound, "person_not_found", "找不到此人 / no such person (give code_id, person_id or id_number)")
 		return
 	}
 	if err != nil {
@@ -148,21 +149,21 @@ func (s *Server) handlePersonStatus(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, PersonStatusResponse{PersonID: p.ID, Status: string(st), RevokedCodes: n})
+	httpx.WriteJSON(w, http.StatusOK, PersonStatusResponse{PersonID: p.ID, Status: string(st), RevokedCodes: n})
 }
 
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	err := s.db.RevokeCode(r.Context(), id, s.now())
 	if errors.Is(err, sqldb.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "code_not_found", "找不到此码 / no such code")
+		httpx.WriteError(w, http.StatusNotFound, "code_not_found", "找不到此码 / no such code")
 		return
 	}
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"code_id": id, "revoked": true})
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"code_id": id, "revoked": true})
 }
 
 // IssueRequest is the body of POST /api/v1/codes.
@@ -263,15 +264,15 @@ func (s *Server) handleIssueCode(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, errInput):
 		s.badRequest(w, "bad_person", "姓名、身份证号、户籍地或码类型无效 / invalid name, ID number, household or kind: "+strings.TrimPrefix(err.Error(), errInput.Error()+": "))
 	case errors.Is(err, errNoKey):
-		writeError(w, http.StatusConflict, "no_issuing_key", "没有可用的签发密钥，请先生成 / no issuing key valid now: create one first")
+		httpx.WriteError(w, http.StatusConflict, "no_issuing_key", "没有可用的签发密钥，请先生成 / no issuing key valid now: create one first")
 	case errors.Is(err, checkpoint.ErrInvalidClaims):
-		writeError(w, http.StatusConflict, "invalid_claims", "此人的状态或原因无法写入健康码，请重新设置状态 / the person's status or reason cannot go into a code: set the status again")
+		httpx.WriteError(w, http.StatusConflict, "invalid_claims", "此人的状态或原因无法写入健康码，请重新设置状态 / the person's status or reason cannot go into a code: set the status again")
 	case errors.Is(err, checkpoint.ErrCodeTooLarge):
 		s.badRequest(w, "code_too_large", "姓名过长，健康码放不下 / the name is too long to fit in a code")
 	case err != nil:
 		s.internal(w, r, err)
 	default:
-		writeJSON(w, http.StatusOK, resp)
+		httpx.WriteJSON(w, http.StatusOK, resp)
 	}
 }
 
@@ -284,7 +285,7 @@ func (s *Server) handleListSites(w http.ResponseWriter, r *http.Request) {
 	if sites == nil {
 		sites = []checkpoint.Site{}
 	}
-	writeJSON(w, http.StatusOK, sites)
+	httpx.WriteJSON(w, http.StatusOK, sites)
 }
 
 func (s *Server) saveSite(w http.ResponseWriter, r *http.Request, site checkpoint.Site, create bool) {
@@ -300,11 +301,11 @@ func (s *Server) saveSite(w http.ResponseWriter, r *http.Request, site checkpoin
 		return
 	}
 	if create && exists {
-		writeError(w, http.StatusConflict, "site_exists", "站点编号已存在 / a site with this id exists")
+		httpx.WriteError(w, http.StatusConflict, "site_exists", "站点编号已存在 / a site with this id exists")
 		return
 	}
 	if !create && !exists {
-		writeError(w, http.StatusNotFound, "site_not_found", "找不到此站点 / no such site")
+		httpx.WriteError(w, http.StatusNotFound, "site_not_found", "找不到此站点 / no such site")
 		return
 	}
 	if site.ParentID != "" {
@@ -331,7 +332,7 @@ func (s *Server) saveSite(w http.ResponseWriter, r *http.Request, site checkpoin
 	if create {
 		status = http.StatusCreated
 	}
-	writeJSON(w, status, site)
+	httpx.WriteJSON(w, status, site)
 }
 
 func (s *Server) handleCreateSite(w http.ResponseWriter, r *http.Request) {
@@ -432,7 +433,7 @@ func (s *Server) handleCreateStaff(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if errors.Is(err, errPhoneTaken) {
-		writeError(w, http.StatusConflict, "phone_taken", msgPhoneTaken)
+		httpx.WriteError(w, http.StatusConflict, "phone_taken", msgPhoneTaken)
 		return
 	}
 	if err != nil {
@@ -440,7 +441,7 @@ func (s *Server) handleCreateStaff(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st.PasswordHash = ""
-	writeJSON(w, http.StatusCreated, st)
+	httpx.WriteJSON(w, http.StatusCreated, st)
 }
 
 func (s *Server) handleListStaff(w http.ResponseWriter, r *http.Request) {
@@ -454,7 +455,7 @@ func (s *Server) handleListStaff(w http.ResponseWriter, r *http.Request) {
 		a.PasswordHash = ""
 		out = append(out, StaffView{Staff: a.Staff, PhoneMasked: a.PhoneMasked})
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.WriteJSON(w, http.StatusOK, out)
 }
 
 // EnrollCodeRequest is the body of POST /api/v1/admin/enroll-codes.
@@ -525,19 +526,19 @@ func (s *Server) handleEnrollCode(w http.ResponseWriter, r *http.Request) {
 	resp, err := s.CreateReplacementCode(r.Context(), req.SiteID, req.Replaces, time.Duration(req.TTLHours)*time.Hour)
 	if errors.Is(err, sqldb.ErrNotFound) && req.Replaces != "" {
 		if _, derr := s.db.Device(r.Context(), req.Replaces); errors.Is(derr, sqldb.ErrNotFound) {
-			writeError(w, http.StatusNotFound, "device_not_found", "找不到要替换的设备 / no such device to replace")
+			httpx.WriteError(w, http.StatusNotFound, "device_not_found", "找不到要替换的设备 / no such device to replace")
 			return
 		}
 	}
 	if errors.Is(err, sqldb.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "site_not_found", "找不到此站点 / no such site")
+		httpx.WriteError(w, http.StatusNotFound, "site_not_found", "找不到此站点 / no such site")
 		return
 	}
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, resp)
+	httpx.WriteJSON(w, http.StatusCreated, resp)
 }
 
 // KeyInfo describes an issuing key (never its private half).
@@ -562,7 +563,7 @@ func (s *Server) handleListKeys(w http.ResponseWriter, r *http.Request) {
 		out = append(out, KeyInfo{KID: k.ID, PublicKey: k.Public, State: k.State, NotBefore: k.NotBefore, NotAfter: k.NotAfter,
 			RetiredAt: k.RetiredAt, DistrustedAt: k.DistrustedAt})
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.WriteJSON(w, http.StatusOK, out)
 }
 
 // NewKeyRequest is the body of POST /api/v1/admin/keys.
@@ -585,21 +586,21 @@ func (s *Server) handleNewKey(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, tk)
+	httpx.WriteJSON(w, http.StatusCreated, tk)
 }
 
 func (s *Server) handleRetireKey(w http.ResponseWriter, r *http.Request) {
 	kid := r.PathValue("kid")
 	err := s.db.RetireKey(r.Context(), kid, s.now())
 	if errors.Is(err, sqldb.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "key_not_found", "找不到此密钥或已停用 / no such key, or already retired")
+		httpx.WriteError(w, http.StatusNotFound, "key_not_found", "找不到此密钥或已停用 / no such key, or already retired")
 		return
 	}
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"kid": kid, "retired": true})
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"kid": kid, "retired": true})
 }
 
 // handleDistrustKey marks a compromised key distrusted: every code it signed stops verifying on
@@ -608,7 +609,7 @@ func (s *Server) handleDistrustKey(w http.ResponseWriter, r *http.Request) {
 	kid := r.PathValue("kid")
 	err := s.db.DistrustKey(r.Context(), kid, s.now())
 	if errors.Is(err, sqldb.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "key_not_found", "找不到此密钥或已停止信任 / no such key, or already distrusted")
+		httpx.WriteError(w, http.StatusNotFound, "key_not_found", "找不到此密钥或已停止信任 / no such key, or already distrusted")
 		return
 	}
 	if err != nil {
@@ -616,7 +617,7 @@ func (s *Server) handleDistrustKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Warn("hq: issuing key distrusted", "kid", kid)
-	writeJSON(w, http.StatusOK, map[string]any{"kid": kid, "distrusted": true})
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"kid": kid, "distrusted": true})
 }
 
 // SettingsRequest is the body of PUT /api/v1/admin/settings; absent fields stay as they are.
@@ -631,7 +632,7 @@ func (s *Server) handleGetSettings(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, st)
+	httpx.WriteJSON(w, http.StatusOK, st)
 }
 
 func (s *Server) handlePutSettings(w http.ResponseWriter, r *http.Request) {
@@ -688,21 +689,21 @@ func (s *Server) handleListDevices(w http.ResponseWriter, r *http.Request) {
 		out = append(out, DeviceInfo{ID: d.ID, Name: d.Name, SiteID: d.SiteID, CreatedAt: d.CreatedAt, Revoked: d.Revoked,
 			Replaces: d.Replaces, ReplacedBy: d.ReplacedBy})
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.WriteJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) handleRevokeDevice(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	err := s.db.RevokeDevice(r.Context(), id)
 	if errors.Is(err, sqldb.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "device_not_found", "找不到此设备 / no such device")
+		httpx.WriteError(w, http.StatusNotFound, "device_not_found", "找不到此设备 / no such device")
 		return
 	}
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": id, "revoked": true})
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"id": id, "revoked": true})
 }
 
 // handleListHeld lists the records HQ holds without having accepted them, 1000 at a time
@@ -710,7 +711,7 @@ func (s *Server) handleRevokeDevice(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleListHeld(w http.ResponseWriter, r *http.Request) {
 	after := r.URL.Query().Get("after")
 	if len(after) > checkpoint.MaxIDLen {
-		writeError(w, http.StatusBadRequest, "bad_query", "after 参数过长 / after is too long")
+		httpx.WriteError(w, http.StatusBadRequest, "bad_query", "after 参数过长 / after is too long")
 		return
 	}
 	held, err := s.db.Held(r.Context(), after, 1000)
@@ -718,5 +719,5 @@ func (s *Server) handleListHeld(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, held)
+	httpx.WriteJSON(w, http.StatusOK, held)
 }

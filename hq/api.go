@@ -15,6 +15,7 @@ import (
 	"time"
 
 	checkpoint "github.com/yongji-county/checkpoint"
+	"github.com/yongji-county/checkpoint/hq/internal/httpx"
 	"github.com/yongji-county/checkpoint/hq/sqldb"
 	"github.com/yongji-county/checkpoint/passwd"
 	"github.com/yongji-county/checkpoint/sealbox"
@@ -242,7 +243,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.Code == "" || len(req.Code) > 64 || len(req.DeviceName) > 100 {
 		s.metrics.add(cntBadRequest, 1)
-		writeError(w, http.StatusBadRequest, "bad_request", "请填写登记码（设备名不超过 100 字符）/ code required; device_name at most 100 characters")
+		httpx.WriteError(w, http.StatusBadRequest, "bad_request", "请填写登记码（设备名不超过 100 字符）/ code required; device_name at most 100 characters")
 		return
 	}
 	secret, rootID, err := checkpoint.SplitEnrollCode(req.Code)
@@ -250,12 +251,12 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		// A malformed code is a guess like any other: counted toward the lockout.
 		s.metrics.add(cntEnrollFailed, 1)
 		s.authFailed(ip)
-		writeError(w, http.StatusForbidden, "bad_enroll_code", "登记码无效、已使用或已过期 / enrollment code unknown, used or expired")
+		httpx.WriteError(w, http.StatusForbidden, "bad_enroll_code", "登记码无效、已使用或已过期 / enrollment code unknown, used or expired")
 		return
 	}
 	head, chain, err := rootChain(r.Context(), s.db)
 	if errors.Is(err, ErrNoRootKey) {
-		writeError(w, http.StatusServiceUnavailable, "no_root_key", "总部未配置根密钥 / HQ has no root key yet")
+		httpx.WriteError(w, http.StatusServiceUnavailable, "no_root_key", "总部未配置根密钥 / HQ has no root key yet")
 		return
 	}
 	if err != nil {
@@ -267,12 +268,12 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		// middle gains nothing here: the fingerprint is public, the kiosk checks it again.)
 		s.metrics.add(cntEnrollFailed, 1)
 		s.authFailed(ip)
-		writeError(w, http.StatusForbidden, "enroll_root_mismatch", "登记码中的总部指纹与本总部不符，请核对登记码 / the HQ fingerprint in the code does not match this HQ; check the code")
+		httpx.WriteError(w, http.StatusForbidden, "enroll_root_mismatch", "登记码中的总部指纹与本总部不符，请核对登记码 / the HQ fingerprint in the code does not match this HQ; check the code")
 		return
 	}
 	if len(req.Replaces) > checkpoint.MaxIDLen || len(req.Proof) > 128 || (req.Replaces == "") != (req.Proof == "") {
 		s.metrics.add(cntBadRequest, 1)
-		writeError(w, http.StatusBadRequest, "bad_request", "replaces 与 proof 须同时提供 / replaces and proof go together")
+		httpx.WriteError(w, http.StatusBadRequest, "bad_request", "replaces 与 proof 须同时提供 / replaces and proof go together")
 		return
 	}
 	resp, err := s.db.EnrollDevice(r.Context(), sqldb.Enrollment{Code: secret, Name: req.DeviceName,
@@ -281,14 +282,14 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		// Counted like a wrong credential: the proof stands for the old device's secret.
 		s.metrics.add(cntEnrollFailed, 1)
 		s.authFailed(ip)
-		writeError(w, http.StatusForbidden, "bad_continuity_proof",
+		httpx.WriteError(w, http.StatusForbidden, "bad_continuity_proof",
 			"本机原有的设备凭证与总部记录不符，无法接续原设备；登记码未使用 / the kiosk's old credential does not match HQ's record of that device; the code was not spent")
 		return
 	}
 	if errors.Is(err, sqldb.ErrBadCode) {
 		s.metrics.add(cntEnrollFailed, 1)
 		s.authFailed(ip)
-		writeError(w, http.StatusForbidden, "bad_enroll_code", "登记码无效、已使用或已过期 / enrollment code unknown, used or expired")
+		httpx.WriteError(w, http.StatusForbidden, "bad_enroll_code", "登记码无效、已使用或已过期 / enrollment code unknown, used or expired")
 		return
 	}
 	if err != nil {
@@ -304,7 +305,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		s.log.Info("hq: device re-enrolled", slog.String("device", resp.DeviceID), slog.String("replaces", resp.Replaces))
 	}
 	w.Header().Set(checkpoint.EpochHeader, resp.Epoch)
-	writeJSON(w, http.StatusOK, resp)
+	httpx.WriteJSON(w, http.StatusOK, resp)
 }
 
 // dataset builds one dataset for device dev.
@@ -350,7 +351,7 @@ func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request, dev sqldb.
 		}
 		if !known {
 			s.metrics.add(cntBadRequest, 1)
-			writeError(w, http.StatusBadRequest, "bad_query", fmt.Sprintf("未知的数据集参数 / unknown dataset parameter %q", k))
+			httpx.WriteError(w, http.StatusBadRequest, "bad_query", fmt.Sprintf("未知的数据集参数 / unknown dataset parameter %q", k))
 			return
 		}
 		if len(vs) == 1 && checkpoint.PerDevice(k) && strings.HasPrefix(vs[0], "sha256-") && len(vs[0]) <= 80 {
@@ -361,14 +362,14 @@ func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request, dev sqldb.
 		v, err := strconv.ParseInt(vs[0], 10, 64)
 		if err != nil || v < 0 || len(vs) != 1 {
 			s.metrics.add(cntBadRequest, 1)
-			writeError(w, http.StatusBadRequest, "bad_query", fmt.Sprintf("版本号必须是非负整数 / version of %q must be one non-negative integer", k))
+			httpx.WriteError(w, http.StatusBadRequest, "bad_query", fmt.Sprintf("版本号必须是非负整数 / version of %q must be one non-negative integer", k))
 			return
 		}
 		have[k] = v
 	}
 	ctx := r.Context()
 	if s.root == nil {
-		writeError(w, http.StatusServiceUnavailable, "no_root_key", "总部未配置根密钥，无法下发配置 / HQ has no root key and cannot sign datasets")
+		httpx.WriteError(w, http.StatusServiceUnavailable, "no_root_key", "总部未配置根密钥，无法下发配置 / HQ has no root key and cannot sign datasets")
 		return
 	}
 	head, chain, err := rootChain(ctx, s.db)
@@ -380,7 +381,7 @@ func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request, dev sqldb.
 		// Rotated by `hq root rotate` while this instance runs with the old key: kiosks that
 		// followed the chain would refuse what it signs.
 		s.log.Error("hq: root key rotated; restart HQ with the new root key", slog.String("root", checkpoint.RootID(head)))
-		writeError(w, http.StatusServiceUnavailable, "root_rotated", "总部根密钥已更换，需重启总部 / HQ's root key was rotated; HQ must be restarted with the new key")
+		httpx.WriteError(w, http.StatusServiceUnavailable, "root_rotated", "总部根密钥已更换，需重启总部 / HQ's root key was rotated; HQ must be restarted with the new key")
 		return
 	}
 	epoch, err := s.Epoch(ctx)
@@ -428,14 +429,14 @@ func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request, dev sqldb.
 		}
 		resp.Datasets = append(resp.Datasets, env)
 	}
-	writeJSON(w, http.StatusOK, resp)
+	httpx.WriteJSON(w, http.StatusOK, resp)
 }
 
 func (s *Server) handleCodeStatus(w http.ResponseWriter, r *http.Request, dev sqldb.Device) {
 	id := r.PathValue("id")
 	if id == "" || len(id) > checkpoint.MaxIDLen {
 		s.metrics.add(cntBadRequest, 1)
-		writeError(w, http.StatusBadRequest, "bad_code_id", "码编号无效 / invalid code id")
+		httpx.WriteError(w, http.StatusBadRequest, "bad_code_id", "码编号无效 / invalid code id")
 		return
 	}
 	st, err := s.codeStatus(r.Context(), id)
@@ -443,7 +444,7 @@ func (s *Server) handleCodeStatus(w http.ResponseWriter, r *http.Request, dev sq
 		s.internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, st)
+	httpx.WriteJSON(w, http.StatusOK, st)
 }
 
 func (s *Server) codeStatus(ctx context.Context, id string) (checkpoint.CodeStatus, error) {
@@ -494,4 +495,32 @@ func (s *Server) ImportIssuingKey(ctx context.Context, ik checkpoint.IssuerKey) 
 		return fmt.Errorf("hq: import key: %w", err)
 	}
 	return nil
+}
+
+// Now returns the server's clock (Config.Now).
+func (s *Server) Now() time.Time { return s.now() }
+
+// HasIssuingKey reports whether HQ has an active issuing key valid now (IssueCode needs one).
+func (s *Server) HasIssuingKey(ctx context.Context) (bool, error) {
+	_, err := s.issuer(ctx, s.now())
+	if errors.Is(err, errNoKey) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("hq: issuing key: %w", err)
+	}
+	return true, nil
+}
+
+// RiskAreas returns the risk-area list kiosks pull.
+func (s *Server) RiskAreas(ctx context.Context) (checkpoint.RiskList, error) {
+	v, err := s.setting(ctx, setRiskAreas)
+	if err != nil {
+		return nil, fmt.Errorf("hq: risk areas: %w", err)
+	}
+	l, err := checkpoint.ParseRiskList([]byte(v))
+	if err != nil {
+		return nil, fmt.Errorf("hq: risk areas: %w", err)
+	}
+	return l, nil
 }

@@ -389,31 +389,3 @@ func TestAdminDisabled(t *testing.T) {
 		t.Fatalf("admin without token configured: %d; want 503", rr.Code)
 	}
 }
-
-func TestDemoIdempotent(t *testing.T) {
-	dir := t.TempDir()
-	for i := range 2 {
-		d, err := StartDemo(context.Background(), dir, testAdmin, nil)
-		if err != nil {
-			t.Fatalf("run %d: %v", i, err)
-		}
-		if d.Info.EnrollmentCode == "" || len(d.Info.Logins) != 2 || len(d.Info.Codes) != 3 || d.Port() == 0 {
-			t.Fatalf("run %d: %+v", i, d.Info)
-		}
-		sites, _ := d.Server.db.Sites(context.Background())
-		staff, _ := d.Server.db.AllStaff(context.Background())
-		if len(sites) != 4 || len(staff) != 2 {
-			t.Fatalf("run %d: %d sites, %d staff", i, len(sites), len(staff))
-		}
-		for _, l := range d.Info.Logins {
-			for _, s := range staff {
-				if s.ID == l.StaffID && passwd.Verify(l.Password, s.PasswordHash) != nil {
-					t.Fatalf("demo login %s does not verify", l.StaffID)
-				}
-			}
-		}
-		if err := d.Close(); err != nil {
-			t.Fatal(err)
-		}
-	}
-}

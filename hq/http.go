@@ -1,40 +1,29 @@
 package hq
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"math"
-	"net"
 	"net/http"
-	"net/netip"
 	"strconv"
 	"strings"
-	"time"
 
 	checkpoint "github.com/yongji-county/checkpoint"
+	"github.com/yongji-county/checkpoint/hq/internal/httpx"
 	"github.com/yongji-county/checkpoint/hq/sqldb"
 )
-
-// maxSmallBody bounds every request body but a batch.
-const maxSmallBody = 64 << 10
 
 // route registers a handler and remembers its pattern.
 func (s *Server) route(mux *http.ServeMux, pattern string, h http.HandlerFunc) {
 	s.routes = append(s.routes, pattern)
-	mux.Handle(pattern, s.logged(pattern, h))
+	mux.Handle(pattern, httpx.Logged(s.log, "hq", pattern, h))
 }
 
 func (s *Server) buildRoutes() http.Handler {
 	mux := http.NewServeMux()
-	// Unauthenticated.
-	s.route(mux, "GET /api/v1/health", s.handleHealth)
+	// Unauthenticated (GET /api/v1/health is in hq/api).
 	s.route(mux, "POST /api/v1/enroll", s.handleEnroll)
 	// Device credential.
 	s.route(mux, "POST /api/v1/batches", s.device(s.handleBatches))
@@ -66,273 +55,56 @@ func (s *Server) buildRoutes() http.Handler {
 	s.route(mux, "GET /api/v1/admin/settings", s.admin(s.handleGetSettings))
 	s.route(mux, "PUT /api/v1/admin/settings", s.admin(s.handlePutSettings))
 	// Anything else under /api/ is a JSON 404, not the mux's text page.
-	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "没有这个接口 / no such endpoint")
-	})
+	mux.HandleFunc("/api/", httpx.APINotFound)
 	return mux
-}
-
-// statusWriter remembers the status code for the request log.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
 }
 
 type ctxKey int
 
 const deviceKey ctxKey = 1
 
-// logged logs one line per request: the route pattern (never the path, which may carry a code
-// id), the status and the time taken. No bodies, no personal data.
-func (s *Server) logged(pattern string, h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
-		defer func() {
-			if p := recover(); p != nil {
-				s.log.Error("hq: panic", slog.String("route", pattern), slog.Any("panic", p))
-				if sw.status == 0 {
-					writeError(sw, http.StatusInternalServerError, "internal", "服务器内部错误 / internal server error")
-				}
-			}
-			lvl := slog.LevelDebug
-			if sw.status >= 400 {
-				lvl = slog.LevelInfo
-			}
-			if sw.status >= 500 {
-				lvl = slog.LevelError
-			}
-			s.log.Log(r.Context(), lvl, "hq: request", slog.String("route", pattern), slog.Int("status", sw.status),
-				slog.Duration("took", time.Since(start)))
-		}()
-		h.ServeHTTP(sw, r)
-	})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "internal", "服务器内部错误 / internal server error")
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
-}
-
-// writeError answers with an ErrorResponse. msg is Chinese first, then English.
-func writeError(w http.ResponseWriter, status int, code, msg string) {
-	b, _ := json.Marshal(checkpoint.ErrorResponse{Error: code, Message: msg})
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
-}
-
 func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
 	s.log.Error("hq: internal error", slog.String("method", r.Method), slog.Any("err", err))
-	writeError(w, http.StatusInternalServerError, "internal", "服务器内部错误，请稍后重试 / internal server error, try again later")
+	httpx.WriteError(w, http.StatusInternalServerError, "internal", "服务器内部错误，请稍后重试 / internal server error, try again later")
 }
 
-var errTooLarge = errors.New("hq: body too large")
-
-// capReader fails with errTooLarge once more than n bytes have been read.
-type capReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *capReader) Read(p []byte) (int, error) {
-	if c.n < 0 {
-		return 0, errTooLarge
-	}
-	if int64(len(p)) > c.n+1 {
-		p = p[:c.n+1]
-	}
-	n, err := c.r.Read(p)
-	c.n -= int64(n)
-	if c.n < 0 {
-		return n, errTooLarge
-	}
-	return n, err
-}
-
-// readBody reads a request body of at most limit bytes, before and after gzip decoding.
-// On failure it has already answered (413 or 400) and counted.
+// readBody reads a request body of at most limit bytes (httpx.ReadBody). On failure it has
+// already answered (413, 415 or 400) and counted.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
-	var body io.Reader = &capReader{r: http.MaxBytesReader(w, r.Body, limit), n: limit}
-	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
-	case "", "identity":
-	case "gzip":
-		zr, err := gzip.NewReader(body)
-		if err != nil {
-			if s.tooLarge(w, err, limit) {
-				return nil, false
-			}
-			s.metrics.add(cntBadRequest, 1)
-			writeError(w, http.StatusBadRequest, "bad_encoding", "请求体不是有效的 gzip 数据 / body is not valid gzip")
-			return nil, false
-		}
-		defer zr.Close()
-		body = &capReader{r: zr, n: limit}
-	default:
-		s.metrics.add(cntBadRequest, 1)
-		writeError(w, http.StatusUnsupportedMediaType, "unsupported_encoding",
-			fmt.Sprintf("不支持的内容编码 / unsupported Content-Encoding %q (use gzip or none)", enc))
-		return nil, false
-	}
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(body); err != nil {
-		if s.tooLarge(w, err, limit) {
-			return nil, false
-		}
-		s.metrics.add(cntBadRequest, 1)
-		writeError(w, http.StatusBadRequest, "bad_body", "无法读取请求体 / cannot read the request body")
-		return nil, false
-	}
-	return buf.Bytes(), true
-}
-
-func (s *Server) tooLarge(w http.ResponseWriter, err error, limit int64) bool {
-	var mbe *http.MaxBytesError
-	if errors.Is(err, errTooLarge) || errors.As(err, &mbe) {
-		s.metrics.add(cntTooLarge, 1)
-		writeError(w, http.StatusRequestEntityTooLarge, "too_large",
-			fmt.Sprintf("请求体过大（上限 %d 字节）/ request body too large (limit %d bytes, compressed or not)", limit, limit))
-		return true
-	}
-	return false
-}
-
-// decodeStrict decodes one JSON value into v: unknown fields and trailing data are errors.
-// On failure it has answered 400 and counted.
-func (s *Server) decodeStrict(w http.ResponseWriter, data []byte, v any) bool {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil && dec.More() {
-		err = errors.New("unexpected data after the JSON value")
-	}
-	if err == nil {
-		if _, e := dec.Token(); e != io.EOF {
-			err = errors.New("unexpected data after the JSON value")
-		}
-	}
+	data, err := httpx.ReadBody(w, r, limit)
 	if err != nil {
+		s.countBodyError(err)
+		return nil, false
+	}
+	return data, true
+}
+
+func (s *Server) countBodyError(err error) {
+	if errors.Is(err, httpx.ErrTooLarge) {
+		s.metrics.add(cntTooLarge, 1)
+	} else {
 		s.metrics.add(cntBadRequest, 1)
-		writeError(w, http.StatusBadRequest, "bad_json", "请求体不是有效的 JSON 或含有未知字段 / invalid JSON request body: "+jsonErrText(err))
+	}
+}
+
+// readJSON reads a small strict JSON body into v. On failure it has answered and counted.
+func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	if err := httpx.ReadJSON(w, r, httpx.MaxSmallBody, v); err != nil {
+		s.countBodyError(err)
 		return false
 	}
 	return true
 }
 
-// jsonErrText shortens a decoding error to something safe and useful to echo.
-func jsonErrText(err error) string {
-	t := err.Error()
-	t = strings.TrimPrefix(t, "json: ")
-	if len(t) > 200 {
-		t = t[:200] + "…"
-	}
-	return t
-}
-
-// readJSON reads a small strict JSON body into v.
-func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	data, ok := s.readBody(w, r, maxSmallBody)
-	if !ok {
-		return false
-	}
-	return s.decodeStrict(w, data, v)
-}
-
-// clientIP is the address rate limits and lockouts count against: RemoteAddr, or behind a
-// trusted proxy the rightmost X-Forwarded-For hop that is not a trusted proxy (the leftmost
-// hops are whatever the client chose to send). A peer that is not a trusted proxy cannot
-// choose its address by sending the header.
-func (s *Server) clientIP(r *http.Request) string {
-	peer := r.RemoteAddr
-	if host, _, err := net.SplitHostPort(peer); err == nil {
-		peer = host
-	}
-	a, err := netip.ParseAddr(peer)
-	if err != nil {
-		return peer
-	}
-	a = a.Unmap()
-	if !s.trustedProxy(a) {
-		return a.String()
-	}
-	var hops []string
-	for _, v := range r.Header.Values("X-Forwarded-For") {
-		hops = append(hops, strings.Split(v, ",")...)
-	}
-	for i := len(hops) - 1; i >= 0; i-- {
-		h, ok := parseHop(hops[i])
-		if !ok {
-			// Not an address, so no trusted proxy wrote it: the nearest trusted hop is all
-			// that is known.
-			return a.String()
-		}
-		if !s.trustedProxy(h) {
-			return h.String()
-		}
-		a = h
-	}
-	return a.String()
-}
-
-// parseHop reads one X-Forwarded-For entry: an address, possibly with a port.
-func parseHop(v string) (netip.Addr, bool) {
-	v = strings.TrimSpace(v)
-	if a, err := netip.ParseAddr(v); err == nil {
-		return a.Unmap(), true
-	}
-	if ap, err := netip.ParseAddrPort(v); err == nil {
-		return ap.Addr().Unmap(), true
-	}
-	return netip.Addr{}, false
-}
-
-func (s *Server) trustedProxy(a netip.Addr) bool {
-	for _, p := range s.trusted {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
-}
-
 // limited takes a token from l for key, answering 429 with Retry-After when there is none.
-func (s *Server) limited(w http.ResponseWriter, l *limiter, key string) bool {
-	ok, wait := l.allow(key)
+func (s *Server) limited(w http.ResponseWriter, l *httpx.Limiter, key string) bool {
+	ok, wait := l.Allow(key)
 	if ok {
 		return false
 	}
 	s.metrics.add(cntRateLimited, 1)
-	secs := retrySeconds(wait)
-	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	writeError(w, http.StatusTooManyRequests, "rate_limited",
-		fmt.Sprintf("请求过于频繁，请 %d 秒后重试 / too many requests, retry after %d s", secs, secs))
+	httpx.WriteRateLimited(w, wait)
 	return true
-}
-
-func retrySeconds(d time.Duration) int {
-	return max(1, int(math.Ceil(d.Seconds())))
 }
 
 // rateLimited takes a token from the per-device bucket for key.
@@ -344,12 +116,12 @@ func (s *Server) rateLimited(w http.ResponseWriter, key string) bool {
 // outright, and every address has a token bucket. It returns the client address, and true
 // when it has already answered.
 func (s *Server) preAuth(w http.ResponseWriter, r *http.Request) (string, bool) {
-	ip := s.clientIP(r)
-	if left, locked := s.lockout.locked("ip:" + ip); locked {
+	ip := s.clientAddr.Of(r)
+	if left, locked := s.lockout.Locked("ip:" + ip); locked {
 		s.metrics.add(cntLockedOut, 1)
-		secs := retrySeconds(left)
+		secs := httpx.RetrySeconds(left)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		writeError(w, http.StatusTooManyRequests, "locked_out",
+		httpx.WriteError(w, http.StatusTooManyRequests, "locked_out",
 			fmt.Sprintf("凭证错误次数过多，已暂停 %d 秒 / too many wrong credentials from this address: locked for %d s", secs, secs))
 		return ip, true
 	}
@@ -358,7 +130,7 @@ func (s *Server) preAuth(w http.ResponseWriter, r *http.Request) (string, bool) 
 
 // authFailed counts a wrong credential from ip towards its lockout.
 func (s *Server) authFailed(ip string) {
-	if s.lockout.fail("ip:" + ip) {
+	if s.lockout.Fail("ip:" + ip) {
 		s.log.Warn("hq: client address locked out after repeated wrong credentials", slog.String("remote", ip))
 	}
 }
@@ -383,7 +155,7 @@ func (s *Server) device(h func(w http.ResponseWriter, r *http.Request, dev sqldb
 		if !ok {
 			s.metrics.add(cntNoCredential, 1)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="checkpoint-device"`)
-			writeError(w, http.StatusUnauthorized, "no_credential", "缺少设备凭证，请先登记设备 / missing device credential: enroll this device first")
+			httpx.WriteError(w, http.StatusUnauthorized, "no_credential", "缺少设备凭证，请先登记设备 / missing device credential: enroll this device first")
 			return
 		}
 		id, secret, _ := strings.Cut(tok, ".")
@@ -425,7 +197,7 @@ func (s *Server) forged(w http.ResponseWriter, ip string) {
 	// The address's bucket and lockout bound how often this line can be logged.
 	s.log.Warn("hq: rejected device credential", slog.String("remote", ip))
 	w.Header().Set("WWW-Authenticate", `Bearer realm="checkpoint-device", error="invalid_token"`)
-	writeError(w, http.StatusUnauthorized, "bad_credential", "设备凭证无效或已停用 / device credential invalid or revoked")
+	httpx.WriteError(w, http.StatusUnauthorized, "bad_credential", "设备凭证无效或已停用 / device credential invalid or revoked")
 }
 
 // scope is what an operator token may do.
@@ -462,7 +234,7 @@ func (s *Server) operator(need scope, h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		if s.adminToken == "" && (need == scopeAdmin || s.issueToken == "") {
-			writeError(w, http.StatusServiceUnavailable, "admin_disabled", "管理接口未启用（未设置管理令牌）/ admin API disabled: no admin token configured")
+			httpx.WriteError(w, http.StatusServiceUnavailable, "admin_disabled", "管理接口未启用（未设置管理令牌）/ admin API disabled: no admin token configured")
 			return
 		}
 		tok, ok := bearer(r)
@@ -477,7 +249,7 @@ func (s *Server) operator(need scope, h http.HandlerFunc) http.HandlerFunc {
 				s.authFailed(ip)
 			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="checkpoint-admin"`)
-			writeError(w, http.StatusUnauthorized, "admin_denied", "管理令牌缺失或错误 / missing or wrong admin token")
+			httpx.WriteError(w, http.StatusUnauthorized, "admin_denied", "管理令牌缺失或错误 / missing or wrong admin token")
 			return
 		}
 		h(w, r)
@@ -524,8 +296,4 @@ func checkTokens(admin, issue string) error {
 		}
 	}
 	return nil
-}
-
-func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "server_time": s.now().UTC()})
 }

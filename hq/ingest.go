@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	checkpoint "github.com/yongji-county/checkpoint"
+	"github.com/yongji-county/checkpoint/hq/internal/httpx"
 	"github.com/yongji-county/checkpoint/hq/sqldb"
 )
 
@@ -290,17 +291,17 @@ func (s *Server) handleBatches(w http.ResponseWriter, r *http.Request, dev sqldb
 	req, err := decodeBatch(data)
 	if err != nil {
 		s.metrics.add(cntBadRequest, 1)
-		writeError(w, http.StatusBadRequest, "bad_json", "批次不是有效的 JSON 或含有未知字段 / invalid batch JSON: "+jsonErrText(err))
+		httpx.WriteError(w, http.StatusBadRequest, "bad_json", "批次不是有效的 JSON 或含有未知字段 / invalid batch JSON: "+httpx.JSONErrText(err))
 		return
 	}
 	if req.Records == nil {
 		s.metrics.add(cntBadRequest, 1)
-		writeError(w, http.StatusBadRequest, "bad_batch", "批次缺少 records / batch has no records array")
+		httpx.WriteError(w, http.StatusBadRequest, "bad_batch", "批次缺少 records / batch has no records array")
 		return
 	}
 	if len(req.Records) > checkpoint.MaxBatchRecords {
 		s.metrics.add(cntBadRequest, 1)
-		writeError(w, http.StatusBadRequest, "batch_too_long",
+		httpx.WriteError(w, http.StatusBadRequest, "batch_too_long",
 			fmt.Sprintf("一批最多 %d 条记录 / at most %d records per batch", checkpoint.MaxBatchRecords, checkpoint.MaxBatchRecords))
 		return
 	}
@@ -399,7 +400,7 @@ func (s *Server) handleBatches(w http.ResponseWriter, r *http.Request, dev sqldb
 		s.log.Info("hq: batch had refused or held records", slog.String("device", dev.ID),
 			slog.Int("records", len(req.Records)), slog.Int64("rejected", rejected), slog.Int64("held", held), slog.Int64("conflicts", conflicts))
 	}
-	writeJSON(w, http.StatusOK, checkpoint.PushResponse{Results: results})
+	httpx.WriteJSON(w, http.StatusOK, checkpoint.PushResponse{Results: results})
 }
 
 // supersededMessage tells the supervisor which edit of theirs HQ did not apply.

@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	checkpoint "github.com/yongji-county/checkpoint"
+	"github.com/yongji-county/checkpoint/hq/internal/httpx"
 	"github.com/yongji-county/checkpoint/hq/sqldb"
 	"github.com/yongji-county/checkpoint/sealbox"
 )
@@ -46,14 +47,14 @@ func (s *Server) handlePeopleStatus(w http.ResponseWriter, r *http.Request, dev 
 	s.metrics.add(cntStatusQueries, 1)
 	p, err := s.personByResidentID(r.Context(), id)
 	if errors.Is(err, sqldb.ErrNotFound) {
-		writeJSON(w, http.StatusOK, checkpoint.PersonStatus{Known: false})
+		httpx.WriteJSON(w, http.StatusOK, checkpoint.PersonStatus{Known: false})
 		return
 	}
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, checkpoint.PersonStatus{Known: true, Status: p.Status, Reason: p.Reason})
+	httpx.WriteJSON(w, http.StatusOK, checkpoint.PersonStatus{Known: true, Status: p.Status, Reason: p.Reason})
 }
 
 // openPersonal opens the personal data a kiosk sealed into record recordID; a box moved from
@@ -176,5 +177,5 @@ func (s *Server) handleRechecks(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, list)
+	httpx.WriteJSON(w, http.StatusOK, list)
 }

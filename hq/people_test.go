@@ -3,6 +3,7 @@ package hq
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -201,4 +202,15 @@ func TestRecheckOnIngest(t *testing.T) {
 			t.Fatalf("a stored-but-unchecked record pushed again: %d rechecks; want 3", n)
 		}
 	})
+}
+
+// residentID builds a valid 18-character ID number (GB 11643) from a region, a birth date
+// (YYYYMMDD) and a 3-digit sequence.
+func residentID(region, birth string, seq int) string {
+	base := region + birth + fmt.Sprintf("%03d", seq)
+	sum := 0
+	for i, w := range []int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2} {
+		sum += int(base[i]-'0') * w
+	}
+	return base + string("10X98765432"[sum%11])
 }

@@ -1,8 +1,8 @@
 // Package hq is the headquarters server: the REST API under /api/v1/ that kiosks enroll with,
 // push record batches to and pull configuration from, and the admin API the HQ operator uses
 // (risk areas, people's code status, sites, staff, enrollment codes, issuing keys). Storage is
-// package hq/sqldb (SQLite or PostgreSQL). The package is small enough for the kiosk to embed
-// an HQ in-process for demos (see StartDemo).
+// package hq/sqldb (SQLite or PostgreSQL). hq/server serves it over HTTP beside other mounts
+// (the citizen pages); hq/demo seeds a demo county and starts an in-process HQ for the kiosk.
 package hq
 
 import (
@@ -11,12 +11,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
 	"sync"
 	"time"
 
+	"github.com/yongji-county/checkpoint/hq/internal/httpx"
 	"github.com/yongji-county/checkpoint/hq/sqldb"
 )
 
@@ -71,7 +71,8 @@ type Config struct {
 	RootKey ed25519.PrivateKey
 }
 
-// Server is an HQ instance: the HTTP handler over its database.
+// Server is an HQ instance over its database: the core, and for now its kiosk and admin API
+// handler (Handler), which hq/server mounts.
 type Server struct {
 	db         *sqldb.DB
 	ownDB      bool
@@ -79,17 +80,17 @@ type Server struct {
 	now        func() time.Time
 	adminToken string
 	issueToken string
-	trusted    []netip.Prefix
+	clientAddr httpx.ClientAddr
 	enrollTTL  time.Duration
 	// retentionMonths is Config.RetentionMonths.
 	retentionMonths int
 	root            ed25519.PrivateKey
-	limiter         *limiter // per device, after authentication
+	limiter         *httpx.Limiter // per device, after authentication
 	// clientLimiter is per client address, before any credential is compared; statusLimiter
 	// per device for the people-status oracle.
-	clientLimiter *limiter
-	statusLimiter *limiter
-	lockout       *lockout
+	clientLimiter *httpx.Limiter
+	statusLimiter *httpx.Limiter
+	lockout       *httpx.Lockout
 	metrics       *metrics
 	snap          snapshotCache
 	devSets       deviceSets
@@ -115,7 +116,7 @@ func New(cfg Config) (*Server, error) {
 		now:             cfg.Now,
 		adminToken:      cfg.AdminToken,
 		issueToken:      cfg.IssueToken,
-		trusted:         cfg.TrustedProxies,
+		clientAddr:      httpx.ClientAddr{Trusted: cfg.TrustedProxies},
 		enrollTTL:       cfg.EnrollCodeTTL,
 		retentionMonths: cfg.RetentionMonths,
 		root:            cfg.RootKey,
@@ -139,14 +140,14 @@ func New(cfg Config) (*Server, error) {
 	if burst <= 0 {
 		burst = 40
 	}
-	s.limiter = newLimiter(rate, burst, s.now)
-	s.clientLimiter = newLimiter(orF(cfg.ClientRate, 100), orI(cfg.ClientBurst, 400), s.now)
-	s.statusLimiter = newLimiter(orF(cfg.StatusQueryRate, 1.0/60), orI(cfg.StatusQueryBurst, 30), s.now)
+	s.limiter = httpx.NewLimiter(rate, burst, s.now)
+	s.clientLimiter = httpx.NewLimiter(orF(cfg.ClientRate, 100), orI(cfg.ClientBurst, 400), s.now)
+	s.statusLimiter = httpx.NewLimiter(orF(cfg.StatusQueryRate, 1.0/60), orI(cfg.StatusQueryBurst, 30), s.now)
 	period := cfg.LockoutPeriod
 	if period <= 0 {
 		period = 15 * time.Minute
 	}
-	s.lockout = newLockout(orI(cfg.LockoutFailures, 10), period, s.now)
+	s.lockout = httpx.NewLockout(orI(cfg.LockoutFailures, 10), period, s.now)
 	if s.db == nil {
 		dsn := cfg.DSN
 		if dsn == "" {
@@ -176,53 +177,13 @@ func New(cfg Config) (*Server, error) {
 // DB returns the server's database.
 func (s *Server) DB() *sqldb.DB { return s.db }
 
-// Handler returns the HTTP handler for the whole API.
+// Handler returns the HTTP handler for the kiosk and admin API routes still in this package
+// (Routes); hq/server mounts it beside hq/api, which has the others (GET /api/v1/health).
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Routes returns the registered route patterns ("POST /api/v1/batches"…), for the test that
-// keeps docs/api/openapi.yaml in step.
+// Routes returns the route patterns Handler serves ("POST /api/v1/batches"…); hq/server
+// adds hq/api's.
 func (s *Server) Routes() []string { return append([]string(nil), s.routes...) }
-
-// ListenAndServe listens on addr and serves until ctx is cancelled.
-func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("hq: listen: %w", err)
-	}
-	return s.Serve(ctx, ln)
-}
-
-// Serve serves on ln until ctx is cancelled, then shuts down gracefully (in-flight requests
-// get up to 10 seconds). It returns nil after a shutdown caused by ctx.
-func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	s.log.Info("hq: serving", slog.String("addr", ln.Addr().String()), slog.String("db", s.db.Backend()))
-	select {
-	case err := <-errc:
-		return fmt.Errorf("hq: serve: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	err := hs.Shutdown(sctx)
-	<-errc
-	s.flush()
-	s.log.Info("hq: stopped")
-	if err != nil {
-		return fmt.Errorf("hq: shutdown: %w", err)
-	}
-	return nil
-}
 
 // Close stops background work, saves the counters and closes the database if the Server
 // opened it.
@@ -300,6 +261,10 @@ func (s *Server) expire() {
 			slog.Int64("deleted", e.Deleted), slog.Int64("kept_held", e.KeptHeld), slog.Int64("moved_held", e.MovedHeld))
 	}
 }
+
+// Flush saves the in-memory counters to the database now (hq/server does after a shutdown;
+// Close does too).
+func (s *Server) Flush() { s.flush() }
 
 // flush moves the in-memory counters to the database.
 func (s *Server) flush() {

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/yongji-county/checkpoint/hq"
+	hqdemo "github.com/yongji-county/checkpoint/hq/demo"
 	"github.com/yongji-county/checkpoint/store"
 	"github.com/yongji-county/checkpoint/sync"
 )
@@ -21,7 +21,7 @@ const testAdminToken = "station-test-admin-token-0123456789-ABCDEFGHIJKLMNOP"
 // made at HQ take effect at once through the live status.
 func TestOnlineWithDemoHQ(t *testing.T) {
 	ctx := context.Background()
-	demo, err := hq.StartDemo(ctx, t.TempDir(), testAdminToken, nil)
+	demo, err := hqdemo.Start(ctx, hqdemo.Config{Dir: t.TempDir(), AdminToken: testAdminToken, Logger: nil})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestOnlineWithDemoHQ(t *testing.T) {
 }
 
 // admin calls the demo HQ's admin API.
-func admin(t *testing.T, demo *hq.Demo, method, path string, body, out any) {
+func admin(t *testing.T, demo *hqdemo.Demo, method, path string, body, out any) {
 	t.Helper()
 	b, _ := json.Marshal(body)
 	req, _ := http.NewRequest(method, demo.URL+path, bytes.NewReader(b))
@@ -99,7 +99,7 @@ func admin(t *testing.T, demo *hq.Demo, method, path string, body, out any) {
 // HQ lists the record for re-check once it arrives.
 func TestRegisterWithoutCodeRedPerson(t *testing.T) {
 	ctx := context.Background()
-	demo, err := hq.StartDemo(ctx, t.TempDir(), testAdminToken, nil)
+	demo, err := hqdemo.Start(ctx, hqdemo.Config{Dir: t.TempDir(), AdminToken: testAdminToken, Logger: nil})
 	if err != nil {
 		t.Fatal(err)
 	}

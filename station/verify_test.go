@@ -12,14 +12,14 @@ import (
 	"time"
 
 	checkpoint "github.com/yongji-county/checkpoint"
-	"github.com/yongji-county/checkpoint/hq"
+	hqdemo "github.com/yongji-county/checkpoint/hq/demo"
 	"github.com/yongji-county/checkpoint/store"
 	"github.com/yongji-county/checkpoint/sync"
 )
 
 // onlineKiosk is an enrolled kiosk that has pulled from a demo HQ, with a scanner logged in.
 type onlineKiosk struct {
-	demo   *hq.Demo
+	demo   *hqdemo.Demo
 	db     *store.DB
 	client *sync.Client
 	st     *Station
@@ -29,7 +29,7 @@ type onlineKiosk struct {
 func newOnlineKiosk(t *testing.T) *onlineKiosk {
 	t.Helper()
 	ctx := context.Background()
-	demo, err := hq.StartDemo(ctx, t.TempDir(), testAdminToken, nil)
+	demo, err := hqdemo.Start(ctx, hqdemo.Config{Dir: t.TempDir(), AdminToken: testAdminToken, Logger: nil})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func (k *onlineKiosk) admin(t *testing.T, path string) {
 func TestOnlineUnknownCodeInvalid(t *testing.T) {
 	k := newOnlineKiosk(t)
 	ctx := context.Background()
-	keys, err := k.demo.Server.DB().Keys(ctx)
+	keys, err := k.demo.Core.DB().Keys(ctx)
 	if err != nil || len(keys) == 0 {
 		t.Fatalf("demo keys: %v, %v", keys, err)
 	}
@@ -108,7 +108,7 @@ func TestDistrustedKeyOnKiosk(t *testing.T) {
 	k := newOnlineKiosk(t)
 	ctx := context.Background()
 	code := k.demo.Info.Codes[0]
-	keys, _ := k.demo.Server.DB().Keys(ctx)
+	keys, _ := k.demo.Core.DB().Keys(ctx)
 	k.admin(t, "/api/v1/admin/keys/"+keys[len(keys)-1].ID+"/distrust")
 	if v := k.st.Scan(ctx, k.sess, code.Code); v.Valid || v.ErrorKind != "key_distrusted" || v.Decision.Verdict != "invalid" {
 		t.Errorf("before the pull, online: valid %v kind %q verdict %q; want invalid key_distrusted", v.Valid, v.ErrorKind, v.Decision.Verdict)

@@ -20,6 +20,8 @@ import (
 
 	checkpoint "github.com/yongji-county/checkpoint"
 	"github.com/yongji-county/checkpoint/hq"
+	"github.com/yongji-county/checkpoint/hq/demo"
+	"github.com/yongji-county/checkpoint/hq/server"
 )
 
 func init() { register("serve", "run the HQ API server", runServe) }
@@ -40,7 +42,7 @@ type serveMain struct {
 	logLevel              string
 	retentionMonths       int
 
-	srv *hq.Server
+	srv *server.Server
 	ln  net.Listener
 }
 
@@ -188,8 +190,8 @@ func (m *serveMain) open(ctx context.Context, stdout io.Writer, log *slog.Logger
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	srv, err := hq.New(hq.Config{DSN: m.dsn, AdminToken: m.adminToken, IssueToken: m.issueToken,
-		TrustedProxies: m.trusted, Logger: log, RootKey: root, RetentionMonths: m.retentionMonths})
+	srv, err := server.New(server.Config{Config: hq.Config{DSN: m.dsn, AdminToken: m.adminToken, IssueToken: m.issueToken,
+		TrustedProxies: m.trusted, Logger: log, RootKey: root, RetentionMonths: m.retentionMonths}})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -203,12 +205,12 @@ func (m *serveMain) open(ctx context.Context, stdout io.Writer, log *slog.Logger
 		if err != nil {
 			return fmt.Errorf("serve: %s: %w", m.importKey, err)
 		}
-		if err := srv.ImportIssuingKey(ctx, ik); err != nil {
+		if err := srv.Core().ImportIssuingKey(ctx, ik); err != nil {
 			return fmt.Errorf("serve: %w", err)
 		}
 	}
 	if m.demo {
-		info, err := srv.SeedDemo(ctx)
+		info, err := demo.Seed(ctx, srv.Core())
 		if err != nil {
 			return fmt.Errorf("serve: %w", err)
 		}
@@ -241,7 +243,7 @@ func (m *serveMain) open(ctx context.Context, stdout io.Writer, log *slog.Logger
 		scheme = "https"
 	}
 	m.ln = ln
-	id, _ := srv.RootID(ctx)
+	id, _ := srv.Core().RootID(ctx)
 	fmt.Fprintf(stdout, "root key: %s\n", id)
 	fmt.Fprintf(stdout, "listening on %s://%s\n", scheme, ln.Addr())
 	return nil

@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 	checkpoint "github.com/yongji-county/checkpoint"
 	"github.com/yongji-county/checkpoint/hq"
+	"github.com/yongji-county/checkpoint/hq/demo"
 )
 
 // TestServeEndToEnd runs the real `hq serve --demo` wiring on a temp database and port :0,
@@ -68,7 +69,7 @@ func TestServeEndToEnd(t *testing.T) {
 		return resp.StatusCode
 	}
 	var enr checkpoint.EnrollResponse
-	if st := post("/api/v1/enroll", "", checkpoint.EnrollRequest{Code: code[1], DeviceName: "e2e"}, &enr); st != 200 || enr.SiteID != hq.DemoSiteID {
+	if st := post("/api/v1/enroll", "", checkpoint.EnrollRequest{Code: code[1], DeviceName: "e2e"}, &enr); st != 200 || enr.SiteID != demo.SiteID {
 		t.Fatalf("enroll: %d %+v", st, enr)
 	}
 	r := checkpoint.Record{ID: uuid.NewString(), Kind: checkpoint.KindCheck, DeviceID: enr.DeviceID, SiteID: "demo-sub-1",

@@ -17,6 +17,7 @@ import (
 
 	"github.com/yongji-county/checkpoint"
 	"github.com/yongji-county/checkpoint/hq"
+	hqdemo "github.com/yongji-county/checkpoint/hq/demo"
 	"github.com/yongji-county/checkpoint/hq/sqldb"
 	"github.com/yongji-county/checkpoint/store"
 )
@@ -114,7 +115,7 @@ func TestReenrollAfterRevocationKeepsQueue(t *testing.T) {
 	if rc, out, _ := dispatchTest(t, "sync", "--data", dir, "--timeout", "2s"); rc != 1 || !strings.Contains(out, "enroll again") {
 		t.Fatalf("sync with a revoked credential = %d, %q; want 1 and enroll again", rc, out)
 	}
-	rc, out, errOut := dispatchTest(t, "enroll", "--data", dir, "--hq", ts.URL, "--code", newCode(t, srv, hq.DemoSiteID, ""))
+	rc, out, errOut := dispatchTest(t, "enroll", "--data", dir, "--hq", ts.URL, "--code", newCode(t, srv, hqdemo.SiteID, ""))
 	if rc != 0 || !strings.Contains(errOut, "succeeds "+old) {
 		t.Fatalf("re-enroll = %d, %q, stderr %q; want 0 and the succession said", rc, out, errOut)
 	}
@@ -151,7 +152,7 @@ func TestReenrollAfterRevocationKeepsQueue(t *testing.T) {
 // A kiosk re-enrolled at another site gets that site's roster and sites, and nothing of the old.
 func TestReenrollAtAnotherSiteGetsItsRoster(t *testing.T) {
 	srv, code := testHQServer(t)
-	addSiteWithScanner(t, srv, "other-site", hq.DemoRootSiteID, "other-scanner")
+	addSiteWithScanner(t, srv, "other-site", hqdemo.RootSiteID, "other-scanner")
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
 	dir := filepath.Join(t.TempDir(), "kiosk")
@@ -174,7 +175,7 @@ func TestReenrollAtAnotherSiteGetsItsRoster(t *testing.T) {
 // the staff dataset's own version did not move.
 func TestSiteMovedUnderKioskBringsStaff(t *testing.T) {
 	srv, code := testHQServer(t)
-	addSiteWithScanner(t, srv, "far-site", hq.DemoRootSiteID, "far-scanner")
+	addSiteWithScanner(t, srv, "far-site", hqdemo.RootSiteID, "far-scanner")
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
 	dir := filepath.Join(t.TempDir(), "kiosk")
@@ -187,7 +188,7 @@ func TestSiteMovedUnderKioskBringsStaff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.ParentID, s.UpdatedAt = hq.DemoSiteID, time.Now()
+	s.ParentID, s.UpdatedAt = hqdemo.SiteID, time.Now()
 	if err := srv.DB().PutSite(ctx, s); err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +332,7 @@ func TestHQRestoreResend(t *testing.T) {
 	defer ts.Close()
 
 	srv := open()
-	info, err := srv.SeedDemo(ctx)
+	info, err := hqdemo.Seed(ctx, srv)
 	if err != nil {
 		t.Fatal(err)
 	}

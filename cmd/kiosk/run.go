@@ -18,7 +18,7 @@ import (
 
 	"github.com/yongji-county/checkpoint"
 	"github.com/yongji-county/checkpoint/assets"
-	"github.com/yongji-county/checkpoint/hq"
+	hqdemo "github.com/yongji-county/checkpoint/hq/demo"
 	"github.com/yongji-county/checkpoint/scanner"
 	"github.com/yongji-county/checkpoint/sound"
 	"github.com/yongji-county/checkpoint/sound/speaker"
@@ -96,13 +96,13 @@ func runWindow(ctx context.Context, f runFlags, stdout io.Writer, logger *slog.L
 	}
 	defer db.Close()
 
-	var demoInfo *hq.DemoInfo
+	var demoInfo *hqdemo.Info
 	if f.demo {
 		dir := filepath.Join(f.data, "demo-hq")
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return err
 		}
-		demo, err := hq.StartDemo(ctx, dir, "", logger)
+		demo, err := hqdemo.Start(ctx, hqdemo.Config{Dir: dir, Logger: logger})
 		if err != nil {
 			return fmt.Errorf("start demo HQ: %w", err)
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/yongji-county/checkpoint"
 	"github.com/yongji-county/checkpoint/hq"
+	hqdemo "github.com/yongji-county/checkpoint/hq/demo"
 	"github.com/yongji-county/checkpoint/store"
 )
 
@@ -74,7 +75,7 @@ func testHQServer(t *testing.T) (*hq.Server, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	info, err := srv.SeedDemo(context.Background())
+	info, err := hqdemo.Seed(context.Background(), srv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,8 +132,8 @@ func TestEnrollThenSync(t *testing.T) {
 		t.Fatalf("enroll = %d; stderr %q", rc, errOut)
 	}
 	e := decodeOneLine[enrollJSON](t, out)
-	if e.DeviceID == "" || e.SiteID != hq.DemoSiteID {
-		t.Errorf("enroll printed %q; want a device id and site %q", out, hq.DemoSiteID)
+	if e.DeviceID == "" || e.SiteID != hqdemo.SiteID {
+		t.Errorf("enroll printed %q; want a device id and site %q", out, hqdemo.SiteID)
 	}
 	ctx := context.Background()
 	db, err := store.OpenDir(ctx, dir)

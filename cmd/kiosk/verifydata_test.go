@@ -11,11 +11,12 @@ import (
 
 	"github.com/yongji-county/checkpoint"
 	"github.com/yongji-county/checkpoint/hq"
+	hqdemo "github.com/yongji-county/checkpoint/hq/demo"
 )
 
 // enrolledKiosk runs a seeded HQ behind httptest, enrolls a kiosk data directory with it and
 // syncs once.
-func enrolledKiosk(t *testing.T) (dir string, srv *hq.Server, ts *httptest.Server, info hq.DemoInfo) {
+func enrolledKiosk(t *testing.T) (dir string, srv *hq.Server, ts *httptest.Server, info hqdemo.Info) {
 	t.Helper()
 	root, err := checkpoint.GenerateRootKey()
 	if err != nil {
@@ -26,7 +27,7 @@ func enrolledKiosk(t *testing.T) (dir string, srv *hq.Server, ts *httptest.Serve
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	if info, err = srv.SeedDemo(context.Background()); err != nil {
+	if info, err = hqdemo.Seed(context.Background(), srv); err != nil {
 		t.Fatal(err)
 	}
 	ts = httptest.NewServer(srv.Handler())

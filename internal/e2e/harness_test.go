@@ -29,6 +29,7 @@ import (
 
 	checkpoint "github.com/yongji-county/checkpoint"
 	"github.com/yongji-county/checkpoint/hq"
+	hqdemo "github.com/yongji-county/checkpoint/hq/demo"
 	"github.com/yongji-county/checkpoint/internal/dbtest"
 	"github.com/yongji-county/checkpoint/store"
 	"github.com/yongji-county/checkpoint/sync"
@@ -169,7 +170,7 @@ type kiosk struct {
 func newKiosk(t testing.TB, n *hqNode, syncURL string, cfg sync.Config) *kiosk {
 	t.Helper()
 	ctx := context.Background()
-	info, err := n.srv.SeedDemo(ctx)
+	info, err := hqdemo.Seed(ctx, n.srv)
 	if err != nil {
 		t.Fatalf("SeedDemo: %v", err)
 	}

@@ -18,6 +18,7 @@ import (
 
 	checkpoint "github.com/yongji-county/checkpoint"
 	"github.com/yongji-county/checkpoint/hq"
+	hqdemo "github.com/yongji-county/checkpoint/hq/demo"
 	"github.com/yongji-county/checkpoint/store"
 	"github.com/yongji-county/checkpoint/sync"
 )
@@ -87,7 +88,7 @@ func (m *mitm) set(config func(*checkpoint.ConfigResponse), enroll func(*checkpo
 }
 
 // realHQ runs the real HQ (SQLite, demo seed) behind httptest.
-func realHQ(t *testing.T) (*hq.Server, *httptest.Server, hq.DemoInfo) {
+func realHQ(t *testing.T) (*hq.Server, *httptest.Server, hqdemo.Info) {
 	t.Helper()
 	root, err := checkpoint.GenerateRootKey()
 	if err != nil {
@@ -98,7 +99,7 @@ func realHQ(t *testing.T) (*hq.Server, *httptest.Server, hq.DemoInfo) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	info, err := srv.SeedDemo(context.Background())
+	info, err := hqdemo.Seed(context.Background(), srv)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	checkpoint "github.com/yongji-county/checkpoint"
 	"github.com/yongji-county/checkpoint/hq"
+	hqdemo "github.com/yongji-county/checkpoint/hq/demo"
 	"github.com/yongji-county/checkpoint/station"
 	"github.com/yongji-county/checkpoint/store"
 	"github.com/yongji-county/checkpoint/sync"
@@ -21,7 +22,7 @@ import (
 func soakKiosk(t *testing.T, n *hqNode, name string, skew time.Duration) *kiosk {
 	t.Helper()
 	ctx := context.Background()
-	info, err := n.srv.SeedDemo(ctx)
+	info, err := hqdemo.Seed(ctx, n.srv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +93,7 @@ func TestSoak(t *testing.T) {
 	// The kiosks 2 h behind and 2 h ahead have their supervisors edit the same sub-site in turn,
 	// each from the copy its kiosk holds: every edit must apply or be answered superseded.
 	const edited = "demo-sub-1"
-	sup := station.Session{StaffID: "demo-supervisor", Supervisor: true, SiteID: hq.DemoSiteID}
+	sup := station.Session{StaffID: "demo-supervisor", Supervisor: true, SiteID: hqdemo.SiteID}
 	editors := []*station.Station{station.New(station.Config{DB: ks[1].db}), station.New(station.Config{DB: ks[2].db})}
 	startRev := func() int64 {
 		s, err := node.srv.DB().Site(ctx, edited)
@@ -141,14 +142,14 @@ func TestSoak(t *testing.T) {
 	phase(third, third/2)
 	node.start()
 	if _, err := node.srv.PutStaff(ctx, hq.StaffRequest{ID: "demo-scanner", Phone: "13800000002", Name: "李扫码",
-		Role: checkpoint.RoleScanner, SiteID: hq.DemoRootSiteID, Password: "Demo@2022scan"}); err != nil {
+		Role: checkpoint.RoleScanner, SiteID: hqdemo.RootSiteID, Password: "Demo@2022scan"}); err != nil {
 		t.Fatalf("transfer: %v", err)
 	}
 	moved, err := node.srv.DB().Site(ctx, "demo-sub-2")
 	if err != nil {
 		t.Fatal(err)
 	}
-	moved.ParentID, moved.UpdatedAt = hq.DemoRootSiteID, time.Now().UTC()
+	moved.ParentID, moved.UpdatedAt = hqdemo.RootSiteID, time.Now().UTC()
 	if err := node.srv.DB().PutSite(ctx, moved); err != nil {
 		t.Fatalf("site move: %v", err)
 	}
@@ -160,7 +161,7 @@ func TestSoak(t *testing.T) {
 	}
 	// The fourth kiosk is re-enrolled with a fresh code while records are queued.
 	shutdowns[3]()
-	info, err := node.srv.SeedDemo(ctx)
+	info, err := hqdemo.Seed(ctx, node.srv)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	checkpoint "github.com/yongji-county/checkpoint"
+	hqdemo "github.com/yongji-county/checkpoint/hq/demo"
 	"github.com/yongji-county/checkpoint/internal/dbtest"
 	"github.com/yongji-county/checkpoint/passwd"
 	"github.com/yongji-county/checkpoint/station"
@@ -50,7 +51,7 @@ func TestStolenKioskYieldsNoIDOrPhone(t *testing.T) {
 	ctx := context.Background()
 	node := startHQ(t, dbtest.SQLiteDSN(t), 0)
 	k := newKiosk(t, node, node.URL(), sync.Config{Logger: testLogger(t)})
-	info, err := node.srv.SeedDemo(ctx)
+	info, err := hqdemo.Seed(ctx, node.srv)
 	if err != nil {
 		t.Fatal(err)
 	}

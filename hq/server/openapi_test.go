@@ -1,4 +1,4 @@
-package hq
+package server
 
 import (
 	"bufio"
@@ -9,13 +9,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/yongji-county/checkpoint/hq"
 	"go.yaml.in/yaml/v3"
 )
 
 // TestOpenAPIMatchesRoutes keeps docs/api/openapi.yaml and the registered routes in step, both
 // ways. A small line-based reading of the "paths:" section is enough for the file's layout.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
-	f, err := os.Open("../docs/api/openapi.yaml")
+	f, err := os.Open("../../docs/api/openapi.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +44,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Config{DSN: "sqlite:" + t.TempDir() + "/hq.db"})
+	srv, err := New(Config{Config: hq.Config{DSN: "sqlite:" + t.TempDir() + "/hq.db"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +72,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 // inside a flow mapping turns "b" into a key with no value), a version other than 3.x, a path
 // that does not start with "/", and a $ref to a component that does not exist.
 func TestOpenAPIParses(t *testing.T) {
-	b, err := os.ReadFile("../docs/api/openapi.yaml")
+	b, err := os.ReadFile("../../docs/api/openapi.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

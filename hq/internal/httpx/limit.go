@@ -1,13 +1,16 @@
-package hq
+package httpx
 
 import (
+	"fmt"
 	"math"
+	"net/http"
+	"strconv"
 	"sync"
 	"time"
 )
 
-// limiter is a per-key token bucket.
-type limiter struct {
+// Limiter is a per-key token bucket. Its map stays bounded under a flood of keys.
+type Limiter struct {
 	mu    sync.Mutex
 	rate  float64
 	burst float64
@@ -20,12 +23,13 @@ type bucket struct {
 	last   time.Time
 }
 
-func newLimiter(rate float64, burst int, now func() time.Time) *limiter {
-	return &limiter{rate: rate, burst: float64(burst), now: now, b: map[string]*bucket{}}
+// NewLimiter gives each key burst tokens, refilled at rate per second; now is the clock.
+func NewLimiter(rate float64, burst int, now func() time.Time) *Limiter {
+	return &Limiter{rate: rate, burst: float64(burst), now: now, b: map[string]*bucket{}}
 }
 
-// allow takes a token for key; when none is left it returns false and how long until one is.
-func (l *limiter) allow(key string) (bool, time.Duration) {
+// Allow takes a token for key; when none is left it returns false and how long until one is.
+func (l *Limiter) Allow(key string) (bool, time.Duration) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -48,7 +52,7 @@ func (l *limiter) allow(key string) (bool, time.Duration) {
 }
 
 // prune drops buckets that have refilled, which keeps the map bounded under a flood of keys.
-func (l *limiter) prune(now time.Time) {
+func (l *Limiter) prune(now time.Time) {
 	for k, b := range l.b {
 		if b.tokens+now.Sub(b.last).Seconds()*l.rate >= l.burst {
 			delete(l.b, k)
@@ -56,10 +60,10 @@ func (l *limiter) prune(now time.Time) {
 	}
 }
 
-// lockout counts failed credentials per client address. After max failures within window the
+// Lockout counts failed credentials per client address. After max failures within window the
 // address is locked for window, and every authenticated call from it is refused — the right
 // credential too, so that guessing cannot go on at the rate limit and end in a success.
-type lockout struct {
+type Lockout struct {
 	mu     sync.Mutex
 	max    int
 	window time.Duration
@@ -73,12 +77,13 @@ type failures struct {
 	until time.Time // locked until; zero when not locked
 }
 
-func newLockout(max int, window time.Duration, now func() time.Time) *lockout {
-	return &lockout{max: max, window: window, now: now, m: map[string]*failures{}}
+// NewLockout locks a key out for window after max failures within window.
+func NewLockout(max int, window time.Duration, now func() time.Time) *Lockout {
+	return &Lockout{max: max, window: window, now: now, m: map[string]*failures{}}
 }
 
-// locked reports whether key is locked out now, and for how much longer.
-func (l *lockout) locked(key string) (time.Duration, bool) {
+// Locked reports whether key is locked out now, and for how much longer.
+func (l *Lockout) Locked(key string) (time.Duration, bool) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -89,8 +94,8 @@ func (l *lockout) locked(key string) (time.Duration, bool) {
 	return f.until.Sub(now), true
 }
 
-// fail counts a failure for key and reports whether it locked key out.
-func (l *lockout) fail(key string) bool {
+// Fail counts a failure for key and reports whether it locked key out.
+func (l *Lockout) Fail(key string) bool {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -114,10 +119,23 @@ func (l *lockout) fail(key string) bool {
 }
 
 // prune drops entries whose failures and lockout are over, which keeps the map bounded.
-func (l *lockout) prune(now time.Time) {
+func (l *Lockout) prune(now time.Time) {
 	for k, f := range l.m {
 		if now.Sub(f.first) > l.window && !now.Before(f.until) {
 			delete(l.m, k)
 		}
 	}
+}
+
+// RetrySeconds is d rounded up to whole seconds, at least 1, for Retry-After.
+func RetrySeconds(d time.Duration) int {
+	return max(1, int(math.Ceil(d.Seconds())))
+}
+
+// WriteRateLimited answers 429 rate_limited with Retry-After for a wait of d.
+func WriteRateLimited(w http.ResponseWriter, d time.Duration) {
+	secs := RetrySeconds(d)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	WriteError(w, http.StatusTooManyRequests, "rate_limited",
+		fmt.Sprintf("请求过于频繁，请 %d 秒后重试 / too many requests, retry after %d s", secs, secs))
 }
