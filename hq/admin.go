@@ -183,6 +183,7 @@ type IssueResponse struct {
 	Code      string    `json:"code"`
 	Kind      string    `json:"kind"`
 	Status    string    `json:"status"`
+	Reason    string    `json:"reason,omitempty"`
 	Household string    `json:"household"`
 	ExpiresAt time.Time `json:"expires_at"`
 }
@@ -250,7 +251,7 @@ func (s *Server) IssueCode(ctx context.Context, req IssueRequest) (IssueResponse
 	if err != nil {
 		return IssueResponse{}, fmt.Errorf("hq: issue code: %w", err)
 	}
-	return IssueResponse{PersonID: p.ID, CodeID: code.ID, Code: text, Kind: code.Kind, Status: code.Status, Household: p.Household,
+	return IssueResponse{PersonID: p.ID, CodeID: code.ID, Code: text, Kind: code.Kind, Status: code.Status, Reason: p.Reason, Household: p.Household,
 		ExpiresAt: code.ExpiresAt}, nil
 }
 

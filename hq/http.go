@@ -30,6 +30,8 @@ func (s *Server) buildRoutes() http.Handler {
 	s.route(mux, "GET /api/v1/config", s.device(s.handleConfig))
 	s.route(mux, "GET /api/v1/codes/{id}/status", s.device(s.handleCodeStatus))
 	s.route(mux, "POST /api/v1/people/status", s.device(s.handlePeopleStatus))
+	s.route(mux, "POST /api/v1/assist/sms", s.device(s.handleAssistSMS))
+	s.route(mux, "POST /api/v1/assist/verify", s.device(s.handleAssistVerify))
 	// Admin token, or the issue token.
 	s.route(mux, "POST /api/v1/codes", s.issuing(s.handleIssueCode))
 	// Admin token.

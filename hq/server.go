@@ -81,7 +81,9 @@ type Server struct {
 	adminToken string
 	issueToken string
 	clientAddr httpx.ClientAddr
-	enrollTTL  time.Duration
+	// assist is the citizen core for 辅助登记's SMS codes (SetCitizens).
+	assist    assistCodes
+	enrollTTL time.Duration
 	// retentionMonths is Config.RetentionMonths.
 	retentionMonths int
 	root            ed25519.PrivateKey

@@ -22,6 +22,7 @@ import (
 	"github.com/yongji-county/checkpoint/hq"
 	"github.com/yongji-county/checkpoint/hq/demo"
 	"github.com/yongji-county/checkpoint/hq/server"
+	"github.com/yongji-county/checkpoint/hq/sms"
 )
 
 func init() { register("serve", "run the HQ API server", runServe) }
@@ -41,6 +42,8 @@ type serveMain struct {
 	demo                  bool
 	logLevel              string
 	retentionMonths       int
+	smsKind               string
+	secureCookies         bool
 
 	srv *server.Server
 	ln  net.Listener
@@ -62,6 +65,8 @@ func (m *serveMain) parseFlags(args []string, stderr io.Writer) error {
 	fs.BoolVar(&m.demo, "demo", false, "seed demo sites, staff, people, risk areas and print an enrollment code")
 	fs.StringVar(&m.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.IntVar(&m.retentionMonths, "retention-months", envInt("CHECKPOINT_HQ_RETENTION_MONTHS", 0), "keep this many whole months of records besides the current one, 0 to 120; 0 keeps all (env CHECKPOINT_HQ_RETENTION_MONTHS)")
+	fs.StringVar(&m.smsKind, "sms", envOr("CHECKPOINT_SMS", "log"), "SMS gateway for 吉事办 and 辅助登记 codes: aliyun, tencent or log (keys from the environment, docs/HQ.md; env CHECKPOINT_SMS)")
+	fs.BoolVar(&m.secureCookies, "secure-cookies", false, "mark the citizen pages' cookies Secure (implied by --tls-cert; set it behind a TLS proxy)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -190,8 +195,15 @@ func (m *serveMain) open(ctx context.Context, stdout io.Writer, log *slog.Logger
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
+	cit := &server.Citizen{Secure: m.secureCookies || m.tlsCert != ""}
+	if m.demo {
+		cit.Outbox = sms.NewOutbox()
+	}
+	if cit.SMS, err = sms.FromEnv(m.smsKind, os.Getenv, log, cit.Outbox); err != nil {
+		return fmt.Errorf("serve: --sms %s: %w", m.smsKind, err)
+	}
 	srv, err := server.New(server.Config{Config: hq.Config{DSN: m.dsn, AdminToken: m.adminToken, IssueToken: m.issueToken,
-		TrustedProxies: m.trusted, Logger: log, RootKey: root, RetentionMonths: m.retentionMonths}})
+		TrustedProxies: m.trusted, Logger: log, RootKey: root, RetentionMonths: m.retentionMonths}, Citizen: cit})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}

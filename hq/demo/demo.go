@@ -16,6 +16,7 @@ import (
 	checkpoint "github.com/yongji-county/checkpoint"
 	"github.com/yongji-county/checkpoint/hq"
 	"github.com/yongji-county/checkpoint/hq/server"
+	"github.com/yongji-county/checkpoint/hq/sms"
 	"github.com/yongji-county/checkpoint/hq/sqldb"
 )
 
@@ -185,6 +186,9 @@ type Demo struct {
 	Info       Info
 	Server     *server.Server
 	Core       *hq.Server // Server.Core()
+	// Outbox holds the SMS messages the demo "sent" (吉事办 registration, 辅助登记); the citizen
+	// pages at URL show them behind their "demo SMS" link.
+	Outbox *sms.Outbox
 
 	cancel    context.CancelFunc
 	done      chan error
@@ -199,9 +203,10 @@ func Start(ctx context.Context, cfg Config) (*Demo, error) {
 	if err != nil {
 		return nil, err
 	}
+	outbox := sms.NewOutbox()
 	srv, err := server.New(server.Config{
 		Config: hq.Config{DSN: "sqlite:" + filepath.Join(cfg.Dir, "hq.db"), AdminToken: cfg.AdminToken, Logger: cfg.Logger, RootKey: root},
-		Mounts: cfg.Mounts, OnCore: cfg.OnCore,
+		Mounts: cfg.Mounts, OnCore: cfg.OnCore, Citizen: &server.Citizen{Outbox: outbox},
 	})
 	if err != nil {
 		return nil, err
@@ -217,7 +222,7 @@ func Start(ctx context.Context, cfg Config) (*Demo, error) {
 		return nil, fmt.Errorf("hq: demo: listen: %w", err)
 	}
 	sctx, cancel := context.WithCancel(ctx)
-	d := &Demo{URL: "http://" + ln.Addr().String(), AdminToken: cfg.AdminToken, Info: info, Server: srv, Core: srv.Core(),
+	d := &Demo{URL: "http://" + ln.Addr().String(), AdminToken: cfg.AdminToken, Info: info, Server: srv, Core: srv.Core(), Outbox: outbox,
 		cancel: cancel, done: make(chan error, 1)}
 	// Serve returns when sctx ends: on Close or when the caller's ctx is cancelled.
 	go func() { d.done <- srv.Serve(sctx, ln) }()

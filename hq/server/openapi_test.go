@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/yongji-county/checkpoint/hq"
+	"github.com/yongji-county/checkpoint/hq/sms"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -44,7 +45,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Config{Config: hq.Config{DSN: "sqlite:" + t.TempDir() + "/hq.db"}})
+	srv, err := New(Config{Config: hq.Config{DSN: "sqlite:" + t.TempDir() + "/hq.db"}, Citizen: &Citizen{Outbox: sms.NewOutbox()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,6 +53,8 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	routes := srv.Routes()
 	slices.Sort(doc)
 	slices.Sort(routes)
+	// Page mounts ("/") have no method and are not part of the JSON API.
+	routes = slices.DeleteFunc(routes, func(r string) bool { return !strings.Contains(r, " ") })
 	for _, r := range routes {
 		if !slices.Contains(doc, r) {
 			t.Errorf("route %q is not in docs/api/openapi.yaml", r)

@@ -33,6 +33,8 @@ type Config struct {
 	// OnCore, if set, is called with the core once it is up and returns more mounts: handlers
 	// that need the core (hq.Server.IssueCode, its database). An error fails New.
 	OnCore func(*hq.Server) ([]Mount, error)
+	// Citizen, if set, turns on 吉事办: the citizen pages and API, and 辅助登记's SMS codes.
+	Citizen *Citizen
 }
 
 // Server is HQ's HTTP server over its core.
@@ -55,6 +57,14 @@ func New(cfg Config) (*Server, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	mounts := cfg.Mounts
+	if cfg.Citizen != nil {
+		more, err := citizenMounts(core, *cfg.Citizen, httpx.ClientAddr{Trusted: cfg.TrustedProxies}, s.log)
+		if err != nil {
+			core.Close()
+			return nil, fmt.Errorf("hq: server: %w", err)
+		}
+		mounts = append(append([]Mount(nil), mounts...), more...)
+	}
 	if cfg.OnCore != nil {
 		more, err := cfg.OnCore(core)
 		if err != nil {

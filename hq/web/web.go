@@ -99,6 +99,17 @@ func New(cfg Config) (http.Handler, error) {
 	return h.routes(), nil
 }
 
+// APIRoutes are the JSON routes New serves (the demo's only when demo is true), for HQ's route
+// list and its check against docs/api/openapi.yaml.
+func APIRoutes(demo bool) []string {
+	r := []string{"POST /api/v1/citizen/sms", "POST /api/v1/citizen/register", "POST /api/v1/citizen/login",
+		"POST /api/v1/citizen/logout", "POST /api/v1/citizen/reset", "GET /api/v1/citizen/code"}
+	if demo {
+		r = append(r, "GET /api/v1/dev/sms")
+	}
+	return r
+}
+
 func (h *handler) routes() http.Handler {
 	mux := http.NewServeMux()
 	// Pages.

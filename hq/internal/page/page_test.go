@@ -13,7 +13,7 @@ func testFS() fstest.MapFS {
 	return fstest.MapFS{
 		"layout.html": {Data: []byte(`{{define "layout"}}<html lang="{{.HTMLLang}}"><title>{{template "title" .}}</title>` +
 			`<script src="{{static "a.js"}}" nonce="{{.Nonce}}"></script><a href="{{.Path}}?lang={{.Other}}">x</a>{{template "content" .}}</html>{{end}}`)},
-		"hello.html": {Data: []byte(`{{define "title"}}{{.T "title"}}{{end}}{{define "content"}}<p>{{.T "hello"}} {{.Data}}</p>{{end}}`)},
+		"hello.html":  {Data: []byte(`{{define "title"}}{{.T "title"}}{{end}}{{define "content"}}<p>{{.T "hello"}} {{.Data}}</p>{{end}}`)},
 		"broken.html": {Data: []byte(`{{define "title"}}x{{end}}{{define "content"}}{{.T "no_such_key"}}{{end}}`)},
 	}
 }
