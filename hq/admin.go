@@ -706,19 +706,3 @@ func (s *Server) handleRevokeDevice(w http.ResponseWriter, r *http.Request) {
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"id": id, "revoked": true})
 }
-
-// handleListHeld lists the records HQ holds without having accepted them, 1000 at a time
-// (?after=ID for the next page).
-func (s *Server) handleListHeld(w http.ResponseWriter, r *http.Request) {
-	after := r.URL.Query().Get("after")
-	if len(after) > checkpoint.MaxIDLen {
-		httpx.WriteError(w, http.StatusBadRequest, "bad_query", "after 参数过长 / after is too long")
-		return
-	}
-	held, err := s.db.Held(r.Context(), after, 1000)
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, held)
-}

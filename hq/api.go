@@ -524,3 +524,22 @@ func (s *Server) RiskAreas(ctx context.Context) (checkpoint.RiskList, error) {
 	}
 	return l, nil
 }
+
+// HeldPage is the most held records one call of Held returns.
+const HeldPage = 1000
+
+// Held lists the records HQ holds without having accepted them, oldest id first, at most
+// HeldPage after the id after ("" from the start).
+func (s *Server) Held(ctx context.Context, after string) ([]sqldb.HeldRecord, error) {
+	if len(after) > checkpoint.MaxIDLen {
+		return nil, fmt.Errorf("hq: held: %w", ErrBadCursor)
+	}
+	held, err := s.db.Held(ctx, after, HeldPage)
+	if err != nil {
+		return nil, fmt.Errorf("hq: held: %w", err)
+	}
+	return held, nil
+}
+
+// ErrBadCursor is wrapped by Held for a cursor longer than any record id.
+var ErrBadCursor = errors.New("cursor too long")

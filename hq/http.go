@@ -48,7 +48,6 @@ func (s *Server) buildRoutes() http.Handler {
 	s.route(mux, "POST /api/v1/admin/staff", s.admin(s.handleCreateStaff))
 	s.route(mux, "POST /api/v1/admin/enroll-codes", s.admin(s.handleEnrollCode))
 	s.route(mux, "GET /api/v1/admin/devices", s.admin(s.handleListDevices))
-	s.route(mux, "GET /api/v1/admin/held", s.admin(s.handleListHeld))
 	s.route(mux, "POST /api/v1/admin/devices/{id}/revoke", s.admin(s.handleRevokeDevice))
 	s.route(mux, "GET /api/v1/admin/keys", s.admin(s.handleListKeys))
 	s.route(mux, "POST /api/v1/admin/keys", s.admin(s.handleNewKey))
@@ -66,8 +65,7 @@ type ctxKey int
 const deviceKey ctxKey = 1
 
 func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
-	s.log.Error("hq: internal error", slog.String("method", r.Method), slog.Any("err", err))
-	httpx.WriteError(w, http.StatusInternalServerError, "internal", "服务器内部错误，请稍后重试 / internal server error, try again later")
+	httpx.Internal(s.log, w, r, err)
 }
 
 // readBody reads a request body of at most limit bytes (httpx.ReadBody). On failure it has
@@ -225,6 +223,11 @@ func (s *Server) tokenScope(tok string) scope {
 
 // admin wraps a handler that needs the admin token.
 func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc { return s.operator(scopeAdmin, h) }
+
+// Admin wraps a handler of hq/api that needs the admin token: the client address's bucket
+// and lockout, then the token (401, or 503 with no admin token configured). It is here until
+// the credential checks move to hq/api.
+func (s *Server) Admin(h http.HandlerFunc) http.HandlerFunc { return s.admin(h) }
 
 // issuing wraps a handler that the admin token or the issue token may call.
 func (s *Server) issuing(h http.HandlerFunc) http.HandlerFunc { return s.operator(scopeIssue, h) }

@@ -28,6 +28,8 @@ func New(core *hq.Server, log *slog.Logger) *API {
 	a := &API{core: core, log: log, mux: http.NewServeMux()}
 	// Unauthenticated.
 	a.route("GET /api/v1/health", a.handleHealth)
+	// Admin token.
+	a.route("GET /api/v1/admin/held", core.Admin(a.handleListHeld))
 	return a
 }
 
@@ -42,6 +44,12 @@ func (a *API) Handler() http.Handler { return a.mux }
 
 // Routes returns the API's route patterns ("GET /api/v1/health"…).
 func (a *API) Routes() []string { return append([]string(nil), a.routes...) }
+
+// internal answers 500 and logs err (which carries no personal data: the core's errors do
+// not).
+func (a *API) internal(w http.ResponseWriter, r *http.Request, err error) {
+	httpx.Internal(a.log, w, r, err)
+}
 
 func (a *API) handleHealth(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"ok": true, "server_time": a.core.Now().UTC()})

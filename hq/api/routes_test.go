@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -31,7 +32,7 @@ func TestHealth(t *testing.T) {
 	if !got.OK || got.ServerTime != "2022-04-01T00:00:00Z" {
 		t.Fatalf("health = %+v; want ok and 2022-04-01T00:00:00Z", got)
 	}
-	if r := a.Routes(); len(r) != 1 || r[0] != "GET /api/v1/health" {
+	if r := a.Routes(); !slices.Contains(r, "GET /api/v1/health") {
 		t.Fatalf("Routes = %v", r)
 	}
 }

@@ -30,6 +30,7 @@ import (
 	checkpoint "github.com/yongji-county/checkpoint"
 	"github.com/yongji-county/checkpoint/hq"
 	hqdemo "github.com/yongji-county/checkpoint/hq/demo"
+	"github.com/yongji-county/checkpoint/hq/server"
 	"github.com/yongji-county/checkpoint/internal/dbtest"
 	"github.com/yongji-county/checkpoint/store"
 	"github.com/yongji-county/checkpoint/sync"
@@ -120,10 +121,11 @@ func (n *hqNode) start() {
 	if n.rate > 0 {
 		cfg.DeviceRate, cfg.DeviceBurst = n.rate, int(n.rate)
 	}
-	srv, err := hq.New(cfg)
+	hs, err := server.New(server.Config{Config: cfg})
 	if err != nil {
-		n.t.Fatalf("hq.New: %v", err)
+		n.t.Fatalf("server.New: %v", err)
 	}
+	srv := hs.Core()
 	var ln net.Listener
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -139,7 +141,7 @@ func (n *hqNode) start() {
 	}
 	n.addr = ln.Addr().String()
 	n.srv = srv
-	n.hs = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	n.hs = &http.Server{Handler: hs.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go n.hs.Serve(ln) // returns when crash closes the server
 }
 

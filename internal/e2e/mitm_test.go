@@ -19,6 +19,7 @@ import (
 	checkpoint "github.com/yongji-county/checkpoint"
 	"github.com/yongji-county/checkpoint/hq"
 	hqdemo "github.com/yongji-county/checkpoint/hq/demo"
+	"github.com/yongji-county/checkpoint/hq/server"
 	"github.com/yongji-county/checkpoint/store"
 	"github.com/yongji-county/checkpoint/sync"
 )
@@ -94,16 +95,17 @@ func realHQ(t *testing.T) (*hq.Server, *httptest.Server, hqdemo.Info) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := hq.New(hq.Config{DSN: "sqlite:" + filepath.Join(t.TempDir(), "hq.db"), RootKey: root})
+	hs, err := server.New(server.Config{Config: hq.Config{DSN: "sqlite:" + filepath.Join(t.TempDir(), "hq.db"), RootKey: root}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { srv.Close() })
+	t.Cleanup(func() { hs.Close() })
+	srv := hs.Core()
 	info, err := hqdemo.Seed(context.Background(), srv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(srv.Handler())
+	ts := httptest.NewServer(hs.Handler())
 	t.Cleanup(ts.Close)
 	return srv, ts, info
 }

@@ -6,6 +6,7 @@ package httpx
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
 
 	checkpoint "github.com/yongji-county/checkpoint"
@@ -40,4 +41,11 @@ func write(w http.ResponseWriter, status int, b []byte) {
 // page.
 func APINotFound(w http.ResponseWriter, r *http.Request) {
 	WriteError(w, http.StatusNotFound, "not_found", "没有这个接口 / no such endpoint")
+}
+
+// Internal logs err (which must carry no personal data) with the method on log and answers
+// 500 internal.
+func Internal(log *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
+	log.Error("hq: internal error", slog.String("method", r.Method), slog.Any("err", err))
+	WriteError(w, http.StatusInternalServerError, "internal", "服务器内部错误，请稍后重试 / internal server error, try again later")
 }
