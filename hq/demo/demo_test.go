@@ -48,11 +48,11 @@ func TestDemoIdempotent(t *testing.T) {
 // reaches the seeded core, and unknown API paths stay JSON 404s.
 func TestMountsUnderURL(t *testing.T) {
 	d, err := Start(context.Background(), Config{Dir: t.TempDir(),
-		Mounts: []server.Mount{{Pattern: "/", Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		Mounts: []server.Mount{{Pattern: "/hello/", Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, "吉事办")
 		})}},
 		OnCore: func(core *hq.Server) ([]server.Mount, error) {
-			return []server.Mount{{Pattern: "GET /api/v1/citizen/sites", Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			return []server.Mount{{Pattern: "GET /api/v1/extra/sites", Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				sites, err := core.DB().Sites(r.Context())
 				if err != nil {
 					http.Error(w, err.Error(), 500)
@@ -74,10 +74,17 @@ func TestMountsUnderURL(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, strings.TrimSpace(string(b))
 	}
-	if st, body := get("/"); st != 200 || body != "吉事办" {
-		t.Fatalf("GET /: %d %q; want the mount", st, body)
+	if st, body := get("/hello/"); st != 200 || body != "吉事办" {
+		t.Fatalf("GET /hello/: %d %q; want the mount", st, body)
 	}
-	if st, body := get("/api/v1/citizen/sites"); st != 200 || body != "4" {
+	// The demo serves the citizen pages at "/" and, being a demo, the SMS outbox.
+	if st, body := get("/"); st != 200 || !strings.Contains(body, "吉事办") {
+		t.Fatalf("GET /: %d; want the citizen pages", st)
+	}
+	if st, _ := get("/api/v1/dev/sms?phone=13800000000"); st != 200 {
+		t.Fatalf("demo SMS outbox: %d; want 200", st)
+	}
+	if st, body := get("/api/v1/extra/sites"); st != 200 || body != "4" {
 		t.Fatalf("OnCore mount: %d %q; want 4 seeded sites", st, body)
 	}
 	st, body := get("/api/v1/nothing")
