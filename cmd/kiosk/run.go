@@ -110,6 +110,7 @@ func runWindow(ctx context.Context, f runFlags, stdout io.Writer, logger *slog.L
 		f.hqURL = demo.URL
 		demoInfo = &demo.Info
 		fmt.Fprintf(stdout, "demo HQ: %s\n", demo.URL)
+		fmt.Fprintf(stdout, "吉事办 citizen pages: %s/ (open in a browser: register with the demo SMS, show the code, scan it here)\n", demo.URL)
 		for _, l := range demo.Info.Logins {
 			fmt.Fprintf(stdout, "demo login: %s / %s (%s)\n", l.Phone, l.Password, l.Role)
 		}
