@@ -228,9 +228,11 @@ func (u *UI) showPerson(text string) {
 	u.setBody("person", container.NewPadded(container.NewGridWithColumns(2, left, right)))
 	s.update()
 	s.sounded = s.banner.verdict
-	u.playVerdict(s.sounded)
 	if view.Valid {
+		u.playVerdictAskTemp(s.sounded) // the screen waits for a temperature: 请测体温
 		u.win.Canvas().Focus(s.temp)
+	} else {
+		u.playVerdict(s.sounded)
 	}
 }
 

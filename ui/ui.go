@@ -104,6 +104,8 @@ type Frames interface {
 // Sound plays a verdict's tone and spoken word and holds the sound on/off switch (sound.Player).
 type Sound interface {
 	Play(o checkpoint.Outcome)
+	// PlayThen plays the verdict, then a bundled clip (sound.ClipMeasureTemp), as one sound.
+	PlayThen(o checkpoint.Outcome, clip string)
 	SetEnabled(on bool)
 	Enabled() bool
 }
