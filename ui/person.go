@@ -154,7 +154,12 @@ func (u *UI) showPerson(text string) {
 		}
 		s.onConfirm()
 	}
-	s.localStay = widget.NewCheck(u.T("person.local_stay"), func(bool) { s.update() })
+	// The check's words wrap beside it: a check's own text does not, and a long one would
+	// widen the window past the screen.
+	s.localStay = widget.NewCheck("", func(bool) { s.update() })
+	stayText := widget.NewLabel(u.T("person.local_stay"))
+	stayText.Wrapping = fyne.TextWrapWord
+	stay := container.NewBorder(nil, nil, s.localStay, nil, stayText)
 	s.confirm = widget.NewButton(u.T("person.confirm"), s.onConfirm)
 	s.confirm.Importance = widget.HighImportance
 	s.cancel = widget.NewButton(u.T("person.cancel"), u.showScan)
@@ -208,6 +213,7 @@ func (u *UI) showPerson(text string) {
 	s.exception = exception
 	if !view.HighRisk {
 		s.localStay.Hide()
+		stay.Hide()
 		exception.Hide()
 	}
 	if !view.Valid {
@@ -222,7 +228,7 @@ func (u *UI) showPerson(text string) {
 		s.keypad.box.Hide()
 	}
 	left.Add(s.keypad.box)
-	right := container.NewVBox(s.banner.box, s.banner.msg, measure, exception, s.localStay, s.msg,
+	right := container.NewVBox(s.banner.box, s.banner.msg, measure, exception, stay, s.msg,
 		container.NewGridWithColumns(2, s.cancel, s.confirm))
 	u.screen = s
 	u.setBody("person", container.NewPadded(container.NewGridWithColumns(2, left, right)))

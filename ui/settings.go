@@ -64,8 +64,8 @@ func (u *UI) showSettings() {
 		county = u.regionName(v.Rules.LocalCounty)
 	}
 	s.county = widget.NewLabel(county)
-	restart := widget.NewLabel(u.T("settings.next_start"))
-	restart.Importance = widget.LowImportance
+	restart := widget.NewLabelWithStyle(u.T("settings.next_start"), fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+	restart.Wrapping = fyne.TextWrapWord
 	form := widget.NewForm(
 		widget.NewFormItem(u.T("settings.hq"), s.hq),
 		widget.NewFormItem(u.T("settings.lang"), s.lang),
