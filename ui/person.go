@@ -203,7 +203,12 @@ func (u *UI) showPerson(text string) {
 		notes = append(notes, w)
 	}
 	measure := widget.NewForm(widget.NewFormItem(u.T("person.temp"), s.temp))
+	// In Chinese no space after ⚠: a sentence without spaces would wrap there, leaving ⚠
+	// alone on the first line.
 	warning := "⚠ " + u.T("person.high_risk")
+	if u.tr.Lang() == LangZH {
+		warning = "⚠" + u.T("person.high_risk")
+	}
 	if view.RiskArea != "" {
 		warning += "\n" + u.T("person.risk_area", u.regionName(view.RiskArea))
 	}

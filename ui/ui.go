@@ -254,6 +254,10 @@ func (u *UI) StartBackground(ctx context.Context) {
 	go func() {
 		t := time.NewTicker(2 * time.Second)
 		defer t.Stop()
+		// The badge at once, not after the first tick: a kiosk just enrolled is not shown
+		// "not enrolled" for two seconds.
+		v := u.deps.Syncer.SyncView(ctx)
+		fyne.Do(func() { u.header.setSync(v) })
 		for {
 			select {
 			case <-ctx.Done():
