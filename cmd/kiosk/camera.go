@@ -177,7 +177,12 @@ func openCamera(ctx context.Context, plan cameraPlan, demoText, dataDir string, 
 	})
 	go func() {
 		defer dec.Close()
+		start, first := time.Now(), true
 		err := p.Run(ctx, preview, func(s scanner.Scan) {
+			if first { // how long a newcomer waits for the camera path (never the code itself)
+				first = false
+				logger.Info("camera: first code read", "frame", s.Frame, "after", time.Since(start).Round(time.Millisecond))
+			}
 			// Never wait for the UI: a capture loop blocked here would freeze the preview. With
 			// codesWaiting codes not yet taken the window is busy; a dropped code is reported
 			// again once the dedupe window has passed, while the person still holds it up.
