@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# Renders every kiosk screen in a real window on a virtual display (Xvfb) and writes PNGs to OUT:
-# the kiosk's own tour mode captures each screen from its canvas, and xwd grabs the whole display
-# once, as a person would see it.
+# Renders every kiosk screen in a real window on a virtual display (Xvfb) and writes PNGs, in
+# Chinese to OUT and in English to OUT/en: the kiosk's own tour mode drives each screen, and xwd
+# grabs the display as a person would see it. Each language runs on a fresh demo.
 set -euo pipefail
 bin=$1 out=$2
-mkdir -p "$out"
 disp=:${SCREENSHOT_DISPLAY:-78}
 Xvfb "$disp" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
-trap 'kill $xvfb 2>/dev/null || true' EXIT
-sleep 1
 data=$(mktemp -d)
-DISPLAY=$disp LANG=zh_CN.UTF-8 "$bin" --demo --data "$data" --tour "$out" --xwd-display "$disp"
-rm -rf "$data"
-ls -1 "$out"/*.png
+trap 'kill $xvfb 2>/dev/null || true; rm -rf "$data"' EXIT
+sleep 1
+for lang in zh en; do
+	dir=$out
+	[ "$lang" = en ] && dir=$out/en
+	mkdir -p "$dir"
+	rm -f "$dir"/[0-9][0-9]-*.png
+	DISPLAY=$disp LANG=zh_CN.UTF-8 "$bin" --demo --data "$data/$lang" --lang "$lang" --tour "$dir" --xwd-display "$disp"
+	echo "screenshots ($lang): $(ls -1 "$dir"/*.png | wc -l) in $dir"
+done

@@ -98,6 +98,34 @@ func (p *Player) PlayClip(name string) {
 	}
 }
 
+// PlayThen plays the outcome's tone and word, then a bundled clip after a short pause, as one
+// sound (a new Play would cut the verdict short): the verdict of a person screen waiting for a
+// temperature followed by 请测体温.
+func (p *Player) PlayThen(o checkpoint.Outcome, clip string) {
+	v, ok := p.sounds[string(o)]
+	if !ok {
+		v = p.sounds[string(checkpoint.OutcomeInvalid)]
+	}
+	c, ok := p.sounds[clip]
+	if !ok {
+		p.play(v)
+		return
+	}
+	s := make([]byte, 0, len(v)+len(c)+2*SampleRate/5)
+	s = append(append(append(s, v...), silence(200)...), c...)
+	p.play(s)
+}
+
+// Clip is a bundled clip as the PCM a Device is given (ClipMeasureTemp, or an outcome's word
+// without its tone).
+func Clip(name string) ([]byte, error) {
+	b, err := clipFS.ReadFile("clips/" + name + ".wav")
+	if err != nil {
+		return nil, fmt.Errorf("sound: clip %s: %w", name, err)
+	}
+	return decodeWAV(b)
+}
+
 func (p *Player) play(pcm []byte) {
 	if p.dev == nil || !p.on.Load() {
 		return

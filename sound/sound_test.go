@@ -147,3 +147,25 @@ func FuzzDecodeWAV(f *testing.F) {
 	f.Add([]byte("RIFF\x00\x00\x00\x00WAVE"))
 	f.Fuzz(func(t *testing.T, b []byte) { _, _ = decodeWAV(b) })
 }
+
+// TestPlayThen: the verdict and 请测体温 reach the device as one sound, verdict first; nothing
+// with sound off.
+func TestPlayThen(t *testing.T) {
+	r := &recorder{}
+	p := New(open(r), nil)
+	p.PlayThen(checkpoint.OutcomePass, ClipMeasureTemp)
+	clip, err := Clip(ClipMeasureTemp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	word, _ := Clip(string(checkpoint.OutcomePass))
+	if len(r.played) != 1 || !bytes.HasSuffix(r.played[0], clip) || !bytes.HasPrefix(r.played[0], Tone(checkpoint.OutcomePass)) ||
+		!bytes.Contains(r.played[0], word) {
+		t.Fatalf("PlayThen reached the device as %d sounds; want one: tone, 通行, then 请测体温", len(r.played))
+	}
+	p.SetEnabled(false)
+	p.PlayThen(checkpoint.OutcomeRefer, ClipMeasureTemp)
+	if len(r.played) != 1 {
+		t.Error("sound off: PlayThen played")
+	}
+}

@@ -1,11 +1,13 @@
 package ui
 
 import (
+	"image/color"
 	"strconv"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
@@ -79,7 +81,7 @@ func (u *UI) showLog() {
 	s.info = widget.NewLabel("")
 	s.msg = errorLabel()
 	cols := []string{"log.time", "log.kind", "person.name", "person.id", "person.household", "log.verdict", "log.temp", "log.synced"}
-	widths := []float32{190, 90, 110, 210, 230, 110, 90, 90}
+	widths := []float32{190, 120, 110, 210, 230, 110, 90, 90} // 120: "Registration" in English
 	s.table = u.newTable(cols, widths, func() int { return len(s.rows) }, s.cell)
 	s.table.OnSelected = s.onSelect
 	prev := widget.NewButton("◀ "+u.T("log.prev"), s.onPrev)
@@ -98,7 +100,7 @@ func (u *UI) showLog() {
 		pager.Objects = append([]fyne.CanvasObject{s.csv, s.xlsx}, pager.Objects...)
 	}
 	bottom := container.NewBorder(nil, nil, s.info, pager, s.msg)
-	s.detailBox = container.NewVBox()
+	s.detailBox = container.NewStack()
 	u.screen = s
 	u.setBody("log", container.NewBorder(filters, bottom, nil, s.detailBox, s.table))
 	s.load()
@@ -323,7 +325,11 @@ func (s *logScreen) showDetail(d station.LogDetail) {
 	)
 	closeB := widget.NewButton(u.T("log.close"), s.onCloseDetail)
 	title := widget.NewLabelWithStyle(u.T("log.detail"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	s.detailBox.Objects = []fyne.CanvasObject{container.NewGridWrap(fyne.NewSize(380, 620),
+	// As wide as the form needs, as tall as the table: the form scrolls rather than making the
+	// window taller than the screen.
+	width := canvas.NewRectangle(color.Transparent)
+	width.SetMinSize(fyne.NewSize(380, 0))
+	s.detailBox.Objects = []fyne.CanvasObject{container.NewStack(width,
 		container.NewVScroll(container.NewVBox(title, s.detail, closeB)))}
 	s.detailBox.Refresh()
 }
@@ -381,7 +387,7 @@ func (s *logScreen) cell(r, c int) string {
 	row := s.rows[r]
 	switch c {
 	case 0:
-		return row.At.Local().Format("2006-01-02 15:04:05")
+		return row.At.In(checkpoint.ChinaTime).Format("2006-01-02 15:04:05") // as the detail and the date filter
 	case 1:
 		return s.u.T("log.kind_" + row.Kind)
 	case 2:
@@ -423,7 +429,7 @@ func (u *UI) showSync() {
 	}
 	last := u.T("sync.never")
 	if !v.LastSuccess.IsZero() {
-		last = v.LastSuccess.Local().Format("2006-01-02 15:04:05")
+		last = v.LastSuccess.In(checkpoint.ChinaTime).Format("2006-01-02 15:04:05")
 	}
 	lastErr := v.LastError
 	if lastErr == "" {

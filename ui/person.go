@@ -154,7 +154,12 @@ func (u *UI) showPerson(text string) {
 		}
 		s.onConfirm()
 	}
-	s.localStay = widget.NewCheck(u.T("person.local_stay"), func(bool) { s.update() })
+	// The check's words wrap beside it: a check's own text does not, and a long one would
+	// widen the window past the screen.
+	s.localStay = widget.NewCheck("", func(bool) { s.update() })
+	stayText := widget.NewLabel(u.T("person.local_stay"))
+	stayText.Wrapping = fyne.TextWrapWord
+	stay := container.NewBorder(nil, nil, s.localStay, nil, stayText)
 	s.confirm = widget.NewButton(u.T("person.confirm"), s.onConfirm)
 	s.confirm.Importance = widget.HighImportance
 	s.cancel = widget.NewButton(u.T("person.cancel"), u.showScan)
@@ -198,7 +203,12 @@ func (u *UI) showPerson(text string) {
 		notes = append(notes, w)
 	}
 	measure := widget.NewForm(widget.NewFormItem(u.T("person.temp"), s.temp))
+	// In Chinese no space after ⚠: a sentence without spaces would wrap there, leaving ⚠
+	// alone on the first line.
 	warning := "⚠ " + u.T("person.high_risk")
+	if u.tr.Lang() == LangZH {
+		warning = "⚠" + u.T("person.high_risk")
+	}
 	if view.RiskArea != "" {
 		warning += "\n" + u.T("person.risk_area", u.regionName(view.RiskArea))
 	}
@@ -208,6 +218,7 @@ func (u *UI) showPerson(text string) {
 	s.exception = exception
 	if !view.HighRisk {
 		s.localStay.Hide()
+		stay.Hide()
 		exception.Hide()
 	}
 	if !view.Valid {
@@ -222,15 +233,17 @@ func (u *UI) showPerson(text string) {
 		s.keypad.box.Hide()
 	}
 	left.Add(s.keypad.box)
-	right := container.NewVBox(s.banner.box, s.banner.msg, measure, exception, s.localStay, s.msg,
+	right := container.NewVBox(s.banner.box, s.banner.msg, measure, exception, stay, s.msg,
 		container.NewGridWithColumns(2, s.cancel, s.confirm))
 	u.screen = s
 	u.setBody("person", container.NewPadded(container.NewGridWithColumns(2, left, right)))
 	s.update()
 	s.sounded = s.banner.verdict
-	u.playVerdict(s.sounded)
 	if view.Valid {
+		u.playVerdictAskTemp(s.sounded) // the screen waits for a temperature: 请测体温
 		u.win.Canvas().Focus(s.temp)
+	} else {
+		u.playVerdict(s.sounded)
 	}
 }
 

@@ -23,7 +23,7 @@ type quarantineScreen struct {
 func (u *UI) showQuarantine() {
 	s := &quarantineScreen{u: u}
 	cols := []string{"log.time", "log.kind", "quarantine.reason"}
-	widths := []float32{190, 100, 640}
+	widths := []float32{190, 120, 620}
 	s.table = u.newTable(cols, widths, func() int { return len(s.rows) }, s.cell)
 	s.info = widget.NewLabel("")
 	s.msg = errorLabel()

@@ -55,6 +55,8 @@ func (u *UI) showScan() {
 	if u.deps.Camera == nil {
 		s.status.SetText(u.T("scan.no_camera"))
 		s.status.Importance = widget.WarningImportance
+	} else if u.deps.DemoCamera {
+		s.status.SetText(u.T("scan.aim_demo"))
 	} else {
 		s.status.SetText(u.T("scan.aim"))
 	}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"slices"
 	"testing"
 
@@ -10,15 +11,23 @@ import (
 	"github.com/yongji-county/checkpoint/sound"
 )
 
-// fakeSound records the verdicts played.
+// fakeSound records the verdicts played, and the clips played after them.
 type fakeSound struct {
 	played []checkpoint.Outcome
+	clips  []string // "" for a verdict alone
 	off    bool
 }
 
 func (f *fakeSound) Play(o checkpoint.Outcome) {
 	if !f.off {
 		f.played = append(f.played, o)
+		f.clips = append(f.clips, "")
+	}
+}
+func (f *fakeSound) PlayThen(o checkpoint.Outcome, clip string) {
+	if !f.off {
+		f.played = append(f.played, o)
+		f.clips = append(f.clips, clip)
 	}
 }
 func (f *fakeSound) SetEnabled(on bool) { f.off = !on }
@@ -101,9 +110,44 @@ func TestRegistrationPlaysVerdict(t *testing.T) {
 }
 
 // recorder is a sound.Device that counts what reaches it.
-type recorder struct{ n int }
+type recorder struct {
+	n    int
+	last []byte
+}
 
-func (r *recorder) Play([]byte) error { r.n++; return nil }
+func (r *recorder) Play(pcm []byte) error { r.n++; r.last = pcm; return nil }
+
+// TestPersonAsksForTemperature: a person screen waiting for a temperature says 请测体温 after the
+// verdict, through the real player to the device; an invalid code (no temperature to take)
+// does not; with sound off nothing is heard.
+func TestPersonAsksForTemperature(t *testing.T) {
+	fs := &fakeSound{}
+	u, _ := newTestUIWith(t, func(d *Deps) { d.Sound = fs })
+	login(t, u, "13800000002")
+	scanText(t, u, "JXM1:GREEN")
+	scanText(t, u, "bad")
+	if !slices.Equal(fs.clips, []string{sound.ClipMeasureTemp, ""}) {
+		t.Errorf("clips after the verdicts %q; want 请测体温 after the valid code's only", fs.clips)
+	}
+
+	dev := &recorder{}
+	player := sound.New(func() (sound.Device, error) { return dev, nil }, nil)
+	u, _ = newTestUIWith(t, func(d *Deps) { d.Sound = player })
+	login(t, u, "13800000002")
+	scanText(t, u, "JXM1:GREEN")
+	clip, err := sound.Clip(sound.ClipMeasureTemp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dev.n != 1 || !bytes.HasSuffix(dev.last, clip) || !bytes.HasPrefix(dev.last, sound.Tone(checkpoint.OutcomePass)) {
+		t.Fatalf("%d sounds reached the device; want one: the pass tone and word, then 请测体温", dev.n)
+	}
+	u.SetSoundEnabled(false)
+	scanText(t, u, "red")
+	if dev.n != 1 {
+		t.Errorf("sound off: %d sounds; want none after the first", dev.n)
+	}
+}
 
 // TestSoundOffPlaysNothing goes through the real sound.Player: the switch the settings screen
 // turns is the player's.

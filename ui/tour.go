@@ -158,7 +158,13 @@ func (u *UI) RunTour(ctx context.Context, t Tour) error {
 		}},
 		step{"sync", func() { u.showSync() }},
 		step{"settings", func() { u.showSettings() }},
+		step{"settings-camera", func() {
+			if s, ok := u.screen.(*settingsScreen); ok {
+				s.camera.Tapped(&fyne.PointEvent{}) // the camera choices, opened
+			}
+		}},
 		step{"quarantine", func() {
+			closeOverlays(u.win.Canvas())
 			if u.deps.Quarantine != nil {
 				u.showQuarantine()
 			}
@@ -174,19 +180,14 @@ func (u *UI) RunTour(ctx context.Context, t Tour) error {
 			return fmt.Errorf("ui: tour %s: %w", s.name, err)
 		}
 	}
-	if t.XWDDisplay != "" {
-		fyne.DoAndWait(func() { u.tr.SetLang(LangEN); u.showPerson(firstOr(t.Codes, "")) })
-		time.Sleep(700 * time.Millisecond)
-		return grabDisplay(ctx, t.XWDDisplay, filepath.Join(t.Dir, fmt.Sprintf("%02d-person-en.png", n+1)), u.win.Canvas().Size())
-	}
 	return nil
 }
 
-func firstOr(s []string, def string) string {
-	if len(s) > 0 {
-		return s[0]
+// closeOverlays removes any pop-up (an opened choice list) from c.
+func closeOverlays(c fyne.Canvas) {
+	for o := c.Overlays().Top(); o != nil; o = c.Overlays().Top() {
+		c.Overlays().Remove(o)
 	}
-	return def
 }
 
 // grabDisplay saves what the X display shows of the window (top left, size sz), the way a

@@ -104,6 +104,8 @@ type Frames interface {
 // Sound plays a verdict's tone and spoken word and holds the sound on/off switch (sound.Player).
 type Sound interface {
 	Play(o checkpoint.Outcome)
+	// PlayThen plays the verdict, then a bundled clip (sound.ClipMeasureTemp), as one sound.
+	PlayThen(o checkpoint.Outcome, clip string)
 	SetEnabled(on bool)
 	Enabled() bool
 }
@@ -125,11 +127,22 @@ type Deps struct {
 	// Settings backs the supervisor's settings screen; nil hides it.
 	Settings Settings
 	Camera   Frames // may be nil
+	// DemoCamera says Camera is the demo video standing in for a camera not attached.
+	DemoCamera bool
 	// Images decodes an opened image file on the scan screen (打开图片); nil hides the button.
-	Images   ImageDecoder
-	Wedge    Wedge  // may be nil: keys typed outside any entry are then ignored
-	Sound    Sound  // may be nil: verdicts are then silent
-	Lang     string // zh (default) or en
+	Images ImageDecoder
+	Wedge  Wedge // may be nil: keys typed outside any entry are then ignored
+	Sound  Sound // may be nil: verdicts are then silent
+	// Lang is zh or en; empty means the language kept in Prefs (设置 → 语言), else zh.
+	Lang string
+	// FullScreen set overrides the full-screen setting kept in Prefs (--fullscreen).
+	FullScreen *bool
+	// Prefs keeps the settings screen's language, full screen, camera and resolution; nil
+	// keeps them for this run only.
+	Prefs Prefs
+	// Cameras lists the attached cameras for the settings screen; nil offers only 自动, the demo
+	// video and none.
+	Cameras  func(ctx context.Context) []CameraOption
 	DemoHint string // demo logins shown on the login screen in demo mode
 	IdleLock time.Duration
 	Now      func() time.Time
@@ -158,14 +171,24 @@ func New(a fyne.App, d Deps) (*UI, error) {
 	if d.IdleLock == 0 {
 		d.IdleLock = 10 * time.Minute
 	}
-	tr, err := loadCatalogue(d.Lang)
+	u := &UI{app: a, deps: d}
+	lang := d.Lang
+	if lang == "" {
+		lang = u.pref(PrefLang)
+	}
+	tr, err := loadCatalogue(lang)
 	if err != nil {
 		return nil, err
 	}
+	u.tr = tr
 	a.Settings().SetTheme(newTheme())
-	u := &UI{app: a, deps: d, tr: tr}
 	u.win = a.NewWindow(tr.T("app.title"))
 	u.win.Resize(fyne.NewSize(1024, 720))
+	if d.FullScreen != nil {
+		u.win.SetFullScreen(*d.FullScreen)
+	} else if u.pref(PrefFullScreen) == "on" {
+		u.win.SetFullScreen(true)
+	}
 	u.header = newHeader(u)
 	u.body = container.NewStack()
 	u.win.SetContent(container.NewBorder(u.header.box, nil, nil, nil, u.body))
@@ -231,6 +254,10 @@ func (u *UI) StartBackground(ctx context.Context) {
 	go func() {
 		t := time.NewTicker(2 * time.Second)
 		defer t.Stop()
+		// The badge at once, not after the first tick: a kiosk just enrolled is not shown
+		// "not enrolled" for two seconds.
+		v := u.deps.Syncer.SyncView(ctx)
+		fyne.Do(func() { u.header.setSync(v) })
 		for {
 			select {
 			case <-ctx.Done():
@@ -277,6 +304,10 @@ func (u *UI) showFrame(img image.Image) {
 // onCode receives a decoded code from the camera or a keyboard-wedge scanner.
 func (u *UI) onCode(text string) {
 	if u.sess == nil || (u.current != "scan" && u.current != "home" && u.current != "person") {
+		return
+	}
+	if p, ok := u.screen.(*personScreen); ok && u.current == "person" && p.view.Text == text {
+		// The person on show still holds the code up: keep what staff are typing.
 		return
 	}
 	u.touched()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -39,11 +40,14 @@ type runFlags struct {
 	ca         string
 	camera     string
 	video      string
+	loop       bool
 	lang       string
 	fullscreen bool
 	tour       string
 	xwd        string
 	sound      bool
+	// set holds the flags given on the command line: those override the kept settings.
+	set map[string]bool
 }
 
 func defaultDataDir() string {
@@ -61,9 +65,10 @@ func runKiosk(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.BoolVar(&f.demo, "demo", false, "start an embedded demo HQ with demo sites, staff and people, and enroll with it")
 	fs.StringVar(&f.hqURL, "hq", "", "HQ base URL (overrides the one saved at enrollment)")
 	fs.StringVar(&f.ca, "ca", "", "PEM file of CA certificates to trust for HQ's https (a private CA)")
-	fs.StringVar(&f.camera, "camera", "0", "camera: device index or path (e.g. /dev/video0); \"none\" for no camera")
+	fs.StringVar(&f.camera, "camera", "0", "camera: device index or path (e.g. /dev/video0); \"none\" for no camera (default: the one kept in 设置, else the first attached; with --demo and none attached, a demo video)")
 	fs.StringVar(&f.video, "video", "", "read frames from this video file instead of a camera")
-	fs.StringVar(&f.lang, "lang", "zh", "UI language: zh or en")
+	fs.BoolVar(&f.loop, "loop", false, "with --video: play it at its own frame rate, again and again, as a camera")
+	fs.StringVar(&f.lang, "lang", "zh", "UI language: zh or en (default: the one kept in 设置, else zh)")
 	fs.BoolVar(&f.fullscreen, "fullscreen", false, "fullscreen kiosk mode")
 	fs.StringVar(&f.tour, "tour", "", "render every screen into PNG files in this directory, then quit")
 	fs.StringVar(&f.xwd, "xwd-display", "", "with --tour: also grab the whole X display with xwd")
@@ -79,6 +84,8 @@ func runKiosk(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "kiosk run: --lang must be zh or en")
 		return 2
 	}
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	if err := runWindow(ctx, f, stdout, logger); err != nil {
 		fmt.Fprintf(stderr, "kiosk: %v\n", err)
@@ -138,8 +145,14 @@ func runWindow(ctx context.Context, f runFlags, stdout io.Writer, logger *slog.L
 	}
 	a := app.NewWithID("cn.gov.yongji.checkpoint")
 	a.SetIcon(assets.Icon)
-	deps := ui.Deps{Auth: st, Checker: st, Registrar: st, Sites: st, Log: st, LogReview: st, Syncer: st, Quarantine: st, Settings: st, Enroller: st, Lang: f.lang,
-		Wedge: scanner.NewWedge(scanner.WedgeConfig{})}
+	deps := ui.Deps{Auth: st, Checker: st, Registrar: st, Sites: st, Log: st, LogReview: st, Syncer: st, Quarantine: st, Settings: st, Enroller: st,
+		Wedge: scanner.NewWedge(scanner.WedgeConfig{}), Prefs: db, Cameras: listCameras}
+	if f.set["lang"] {
+		deps.Lang = f.lang
+	}
+	if f.set["fullscreen"] {
+		deps.FullScreen = &f.fullscreen
+	}
 	if demoInfo != nil {
 		var hints []string
 		for _, l := range demoInfo.Logins {
@@ -157,9 +170,31 @@ func runWindow(ctx context.Context, f runFlags, stdout io.Writer, logger *slog.L
 	if f.sound && !st.SoundOn(ctx) {
 		deps.Sound.SetEnabled(false) // a supervisor turned it off on this kiosk
 	}
-	cam, camErr := openCamera(ctx, f, logger)
+	prefCam, _, _ := db.Pref(ctx, ui.PrefCamera)
+	prefRes, _, _ := db.Pref(ctx, ui.PrefResolution)
+	plan := planCamera(f, f.set, prefCam, prefRes, videoDevices(), demoInfo != nil)
+	demoText := ""
+	if demoInfo != nil && len(demoInfo.Codes) > 0 {
+		demoText = demoInfo.Codes[0].Code
+	}
+	var cam *camera
+	var camErr error
+	if plan.kind == camDemo && f.tour != "" {
+		// The tour's scan screen shows the phone held up; it reads nothing, so no code
+		// interrupts the screens it renders.
+		var img image.Image
+		if img, camErr = demoStill(cmp.Or(demoText, demoPlaceholder), plan.width, plan.height); camErr == nil {
+			cam = stillCamera(ctx, img)
+		}
+	} else {
+		cam, camErr = openCamera(ctx, plan, demoText, f.data, logger)
+	}
 	if cam != nil {
 		deps.Camera = cam
+		deps.DemoCamera = plan.kind == camDemo
+		if plan.auto {
+			fmt.Fprintln(stdout, "摄像头：未发现摄像头，播放演示视频（手机出示演示码） / camera: none attached, playing a demo video of a phone showing a demo code")
+		}
 	} else if camErr != nil {
 		logger.Info("no camera", "reason", camErr)
 	}
@@ -167,7 +202,6 @@ func runWindow(ctx context.Context, f runFlags, stdout io.Writer, logger *slog.L
 	if err != nil {
 		return err
 	}
-	u.Window().SetFullScreen(f.fullscreen)
 	go func() {
 		if err := client.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			logger.Warn("sync stopped", "err", err)
@@ -257,4 +291,14 @@ func openSound(f runFlags, logger *slog.Logger) *sound.Player {
 	p := sound.New(open, logger)
 	p.SetEnabled(f.sound)
 	return p
+}
+
+// listCameras is the settings screen's list of attached cameras.
+func listCameras(ctx context.Context) []ui.CameraOption {
+	var out []ui.CameraOption
+	for _, p := range videoDevices() {
+		name, _ := os.ReadFile(filepath.Join("/sys/class/video4linux", filepath.Base(p), "name"))
+		out = append(out, ui.CameraOption{Path: p, Name: strings.TrimSpace(string(name))})
+	}
+	return out
 }
