@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Renders every kiosk screen in a real window on a virtual display (Xvfb) and writes PNGs, in
 # Chinese to OUT and in English to OUT/en: the kiosk's own tour mode drives each screen, and xwd
-# grabs the display as a person would see it. Each language runs on a fresh demo.
+# grabs the display as a person would see it. Each language runs on a fresh demo. Then the citizen
+# pages (吉事办) in headless Chromium.
 set -euo pipefail
 bin=$1 out=$2
 disp=:${SCREENSHOT_DISPLAY:-78}
@@ -18,3 +19,6 @@ for lang in zh en; do
 	DISPLAY=$disp LANG=zh_CN.UTF-8 "$bin" --demo --data "$data/$lang" --lang "$lang" --tour "$dir" --xwd-display "$disp"
 	echo "screenshots ($lang): $(ls -1 "$dir"/*.png | wc -l) in $dir"
 done
+# 吉事办, the citizen pages, in headless Chromium at a phone's size (360×740, scale 2).
+CHECKPOINT_SCREENSHOTS=$(realpath "$out") go test -count=1 -run TestBrowserCitizenFlow ./hq/web/ >/dev/null
+echo "screenshots (citizen pages): $(ls -1 "$out"/citizen-*.png | wc -l) in $out"
