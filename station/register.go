@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	gosync "sync"
 	"time"
 	"unicode/utf8"
@@ -28,10 +29,17 @@ func (st *Station) SendSMS(ctx context.Context, phone string) error {
 	if err != nil {
 		return problem("phone", "手机号格式不正确（11位手机号）", "not a valid mobile number (11 digits)", err)
 	}
+	now := st.now()
 	smsLimiter.Lock()
 	last, seen := smsLimiter.last[p.Full()]
+	for ph, at := range smsLimiter.last {
+		// Forget what no longer limits: the map holds phone numbers, and would only grow.
+		if now.Sub(at) >= time.Minute {
+			delete(smsLimiter.last, ph)
+		}
+	}
 	smsLimiter.Unlock()
-	if seen && st.now().Sub(last) < time.Minute {
+	if seen && now.Sub(last) < time.Minute {
 		return problem("sms_rate", "验证码发送过于频繁，请1分钟后再试", "wait a minute before asking for another code", nil)
 	}
 	if st.sync == nil {
@@ -41,22 +49,53 @@ func (st *Station) SendSMS(ctx context.Context, phone string) error {
 		var he *sync.HTTPError
 		switch {
 		case errors.As(err, &he) && he.Status == http.StatusTooManyRequests:
-			secs := int(he.RetryAfter.Round(time.Second) / time.Second)
-			if secs <= 0 {
-				secs = 60
+			// HQ's limits per phone and per kiosk reach to hours: say the wait in words.
+			wait := he.RetryAfter
+			if wait <= 0 {
+				wait = time.Minute
 			}
-			return problem("sms_rate", fmt.Sprintf("验证码发送过于频繁，请%d秒后再试", secs),
-				fmt.Sprintf("too many codes asked for: try again in %d s", secs), err)
+			zh, en := waitWords(wait)
+			return problem("sms_rate", "验证码发送过于频繁，请"+zh+"后再试（也可不填验证码直接登记，记录为未验证）",
+				"too many codes asked for: try again in "+en+" (or register without a code, recorded as unverified)", err)
 		case errors.As(err, &he) && he.Status == http.StatusBadRequest:
-			return problem("phone", "总部拒绝了这个手机号："+he.Message, "HQ refused this phone number: "+he.Message, err)
+			zh, en := halves(he.Message)
+			return problem("phone", "总部拒绝了这个手机号："+zh, "HQ refused this phone number: "+en, err)
+		case errors.As(err, &he) && he.Status == http.StatusServiceUnavailable:
+			// HQ answered, but has no SMS gateway or it failed.
+			return problem("sms_unavailable", "总部暂时无法发送短信：可不填验证码直接登记，记录为未验证",
+				"HQ cannot send text messages now: register without a code, recorded as unverified", err)
 		}
 		st.log.Info("assist sms not sent: registering unverified", "err", err)
 		return errSMSOffline(err)
 	}
 	smsLimiter.Lock()
-	smsLimiter.last[p.Full()] = st.now()
+	smsLimiter.last[p.Full()] = now
 	smsLimiter.Unlock()
 	return nil
+}
+
+// waitWords says a wait as staff read it: seconds up to a minute, then minutes, then hours,
+// rounded up.
+func waitWords(d time.Duration) (zh, en string) {
+	up := func(unit time.Duration) int64 { return max(1, int64((d+unit-1)/unit)) }
+	switch {
+	case d <= time.Minute:
+		n := up(time.Second)
+		return fmt.Sprintf("%d秒", n), fmt.Sprintf("%d s", n)
+	case d <= time.Hour:
+		n := up(time.Minute)
+		return fmt.Sprintf("%d分钟", n), fmt.Sprintf("%d min", n)
+	}
+	n := up(time.Hour)
+	return fmt.Sprintf("%d小时", n), fmt.Sprintf("%d h", n)
+}
+
+// halves splits HQ's "中文 / English" message; a message without the separator is both.
+func halves(msg string) (zh, en string) {
+	if zh, en, ok := strings.Cut(msg, " / "); ok {
+		return zh, en
+	}
+	return msg, msg
 }
 
 func errSMSOffline(err error) *Problem {

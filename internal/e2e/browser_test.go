@@ -1,0 +1,91 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// newBrowser starts a headless Chromium for one test and returns its first tab, sized as a
+// phone (360×740 at device scale factor 2). No browser: the test skips, or fails under CI=true.
+// CHROMIUM names the binary. (The launch is hq/web's browser tests', which are not exported.)
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	path := os.Getenv("CHROMIUM")
+	if path == "" {
+		for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
+			if p, err := exec.LookPath(name); err == nil {
+				path = p
+				break
+			}
+		}
+	}
+	if path == "" {
+		msg := "no Chromium to drive the citizen pages: apt-get install chromium fonts-noto-cjk (scripts/deps.sh test), or set CHROMIUM"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		// A closed network: no QUIC, no background fetches, no updates, no sync.
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(360, 740),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelTab := chromedp.NewContext(actx)
+	ctx, cancelTime := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(func() { cancelTime(); cancelTab(); cancelAlloc() })
+	phone(t, ctx, path)
+	return ctx
+}
+
+// newPhone opens a tab in a browser context of its own (no cookies shared with the others) in
+// the browser of tab, sized as a phone. It closes when t ends.
+func newPhone(t *testing.T, tab context.Context) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(tab, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	phone(t, ctx, "a second browser context")
+	return ctx
+}
+
+func phone(t *testing.T, ctx context.Context, what string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(360, 740, chromedp.EmulateScale(2), chromedp.EmulateMobile)); err != nil {
+		t.Fatalf("start %s: %v", what, err)
+	}
+}
+
+// screenshot saves the page as name.png in dir, and as e2e-name.png in
+// $CHECKPOINT_SCREENSHOTS when that is set. It returns the PNG.
+func screenshot(t *testing.T, ctx context.Context, dir, name string) []byte {
+	t.Helper()
+	b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out := os.Getenv("CHECKPOINT_SCREENSHOTS"); out != "" {
+		if err := os.WriteFile(filepath.Join(out, "e2e-"+name+".png"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b
+}
