@@ -30,9 +30,8 @@ func assistKey(dev sqldb.Device) string { return "device:" + dev.ID }
 // handleAssistSMS answers POST /api/v1/assist/sms: send a code to the phone of the person a
 // kiosk is registering. HQ's SMS limits apply (per phone, and per device).
 func (s *Server) handleAssistSMS(w http.ResponseWriter, r *http.Request, dev sqldb.Device) {
-	c := s.assist.Load()
+	c := s.citizens(w)
 	if c == nil {
-		httpx.WriteError(w, http.StatusServiceUnavailable, "sms_unavailable", "总部未接入短信服务 / HQ has no SMS gateway")
 		return
 	}
 	var req checkpoint.AssistSMSRequest
@@ -50,9 +49,8 @@ func (s *Server) handleAssistSMS(w http.ResponseWriter, r *http.Request, dev sql
 // handleAssistVerify answers POST /api/v1/assist/verify: check and consume the code the person
 // read out at the kiosk.
 func (s *Server) handleAssistVerify(w http.ResponseWriter, r *http.Request, dev sqldb.Device) {
-	c := s.assist.Load()
+	c := s.citizens(w)
 	if c == nil {
-		httpx.WriteError(w, http.StatusServiceUnavailable, "sms_unavailable", "总部未接入短信服务 / HQ has no SMS gateway")
 		return
 	}
 	var req checkpoint.AssistVerifyRequest
@@ -64,6 +62,15 @@ func (s *Server) handleAssistVerify(w http.ResponseWriter, r *http.Request, dev 
 		return
 	}
 	httpx.WriteJSON(w, http.StatusOK, checkpoint.AssistVerifyResponse{Verified: true})
+}
+
+// citizens returns the citizen core, or answers 503 when HQ runs without it.
+func (s *Server) citizens(w http.ResponseWriter) *citizen.Service {
+	c := s.assist.Load()
+	if c == nil {
+		httpx.WriteError(w, http.StatusServiceUnavailable, "sms_unavailable", "总部未接入短信服务 / HQ has no SMS gateway")
+	}
+	return c
 }
 
 // citizenError writes a refusal of the citizen core with its status.

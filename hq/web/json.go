@@ -6,6 +6,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+
+	"github.com/yongji-county/checkpoint/hq/internal/httpx"
 )
 
 // maxBody bounds every request body of the citizen API.
@@ -19,25 +21,9 @@ type errorBody struct {
 	RetryAfterS int    `json:"retry_after_s,omitempty"`
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, errorBody{Error: "internal", Message: "服务器内部错误 / internal server error"})
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { httpx.WriteJSON(w, status, v) }
 
-func writeError(w http.ResponseWriter, status int, e errorBody) {
-	b, _ := json.Marshal(e)
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
-}
+func writeError(w http.ResponseWriter, status int, e errorBody) { httpx.WriteJSON(w, status, e) }
 
 // readJSON decodes the one JSON object of a request body of at most maxBody bytes into v,
 // refusing unknown fields and trailing data. On failure it has answered.
