@@ -97,7 +97,7 @@ func measureFrameToVerdict(t testing.TB, appearances int) latencyResult {
 	period := time.Second / fps
 	timed := sourceFunc(func(ctx context.Context, fn func(scanner.Frame) error) error {
 		return src.Frames(ctx, func(f scanner.Frame) error {
-			if k := f.Index / (blank + shown) * (blank + shown) + blank; f.Index >= k {
+			if k := f.Index/(blank+shown)*(blank+shown) + blank; f.Index >= k {
 				mu.Lock()
 				if _, ok := inView[k]; !ok {
 					inView[k] = f.Grabbed.Add(-time.Duration(f.Index-k) * period)
@@ -155,7 +155,9 @@ func measureFrameToVerdict(t testing.TB, appearances int) latencyResult {
 
 type sourceFunc func(ctx context.Context, fn func(scanner.Frame) error) error
 
-func (f sourceFunc) Frames(ctx context.Context, fn func(scanner.Frame) error) error { return f(ctx, fn) }
+func (f sourceFunc) Frames(ctx context.Context, fn func(scanner.Frame) error) error {
+	return f(ctx, fn)
+}
 
 // issueDemo has the demo HQ issue a live code for a new person.
 func issueDemo(t testing.TB, url string, seq int) string {
