@@ -487,16 +487,35 @@ func abs(x int) int {
 	return x
 }
 
-// rssKB reads VmRSS of a process from /proc, in kB.
-func rssKB(pid int) (int, error) {
+// memKB is a process's resident memory from /proc/PID/status, in kB: VmRSS, and its anonymous
+// part (heap: Go's and C's) and file-backed part (the binary and shared libraries, among them
+// OpenCV and, under Xvfb, the software OpenGL of Mesa with LLVM).
+type memKB struct{ rss, anon, file int }
+
+func readMem(pid int) (memKB, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, err
+		return memKB{}, err
 	}
+	var m memKB
+	found := 0
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			return strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+		for _, f := range []struct {
+			key string
+			dst *int
+		}{{"VmRSS:", &m.rss}, {"RssAnon:", &m.anon}, {"RssFile:", &m.file}} {
+			if v, ok := strings.CutPrefix(line, f.key); ok {
+				n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+				if err != nil {
+					return memKB{}, fmt.Errorf("/proc/%d/status: %q", pid, line)
+				}
+				*f.dst = n
+				found++
+			}
 		}
 	}
-	return 0, fmt.Errorf("no VmRSS for pid %d", pid)
+	if found != 3 {
+		return memKB{}, fmt.Errorf("/proc/%d/status: no VmRSS, RssAnon and RssFile", pid)
+	}
+	return m, nil
 }

@@ -192,6 +192,13 @@ func TestFrameToVerdictLatency(t *testing.T) {
 		t.Skip("plays a 35 s video")
 	}
 	r := measureFrameToVerdict(t, 50)
+	if raceEnabled {
+		t.Logf("race detector: %d of %d read; timing not checked", r.read, r.shown)
+		if r.read < r.shown/2 || r.passes != r.read {
+			t.Fatalf("%d codes shown, %d verified, %d passes; want at least half read, every one 通行", r.shown, r.read, r.passes)
+		}
+		return
+	}
 	t.Logf("frame-in → verdict over %d appearances: p50 %.1f ms, p95 %.1f ms, max %.1f ms (goal p95 ≤ %v)",
 		len(r.lat), ms(r.p50), ms(r.p95), ms(r.max), latencyGoal)
 	if r.read != r.shown {
