@@ -289,14 +289,17 @@ func (h *hqServer) setUp() string {
 	return ec.Code
 }
 
-// issue has HQ issue a live health code for a new person and returns its text.
-func (h *hqServer) issue(seq int) string {
+// issue has HQ issue a live health code (valid 10 minutes) for a new person and returns its text.
+func (h *hqServer) issue(seq int) string { return h.issueKind(seq, "live") }
+
+// issueKind issues a code of the kind given: live, or printed (valid 7 days).
+func (h *hqServer) issueKind(seq int, kind string) string {
 	h.t.Helper()
 	var c struct {
 		Code   string `json:"code"`
 		Status string `json:"status"`
 	}
-	h.admin("POST", "/api/v1/codes", map[string]any{"name": "张三", "id_number": residentID("220221", "19800101", seq)}, &c)
+	h.admin("POST", "/api/v1/codes", map[string]any{"name": "张三", "id_number": residentID("220221", "19800101", seq), "kind": kind}, &c)
 	if !strings.HasPrefix(c.Code, "JXM:") || c.Status != "green" {
 		h.t.Fatalf("issued code %.12q… status %q; want a green JXM: code", c.Code, c.Status)
 	}

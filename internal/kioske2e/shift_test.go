@@ -188,7 +188,7 @@ func soak(t testing.TB, dir string, dur, every time.Duration) soakResult {
 	r := newRig(t, dir)
 	var codes []string
 	for i := range min(int(dur/(5*time.Second))+1, 150) {
-		codes = append(codes, r.hq.issue(200+i))
+		codes = append(codes, r.hq.issueKind(200+i, "printed")) // a live code would expire in a 10 min soak
 	}
 	feed := newMJPEGFeeder(t, dir, codes)
 	kiosk := r.startKiosk("kiosk.log", feed.fifo)
