@@ -108,7 +108,7 @@ func TestKioskScanConfirmReachesHQ(t *testing.T) {
 		}
 		return nil
 	}
-	win, err := d.waitWindow(windowName, 30*time.Second)
+	win, err := d.waitWindow(windowName, 60*time.Second) // a first start after a build, under load, took 21 s
 	if err != nil {
 		t.Fatalf("kiosk window: %v%s\n%s", err, d.failShot("window"), kiosk.tail())
 	}

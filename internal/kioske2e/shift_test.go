@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -71,7 +72,7 @@ type mjpegFeeder struct {
 	fifo   string
 	stop   context.CancelFunc
 	done   chan struct{}
-	frames int // written; a pipe write blocks while the kiosk does not read
+	frames atomic.Int64 // written; a pipe write blocks while the kiosk does not read
 }
 
 func newMJPEGFeeder(t testing.TB, dir string, codes []string) *mjpegFeeder {
@@ -133,7 +134,7 @@ func newMJPEGFeeder(t testing.TB, dir string, codes []string) *mjpegFeeder {
 			if _, err := w.Write(frame); err != nil {
 				return
 			}
-			f.frames++
+			f.frames.Add(1)
 		}
 	}()
 	t.Cleanup(f.stop)
@@ -198,7 +199,7 @@ func soak(t testing.TB, dir string, dur, every time.Duration) soakResult {
 	}
 	r.login(win, kiosk)
 	res := soakResult{every: every}
-	startFrames, begin := feed.frames, time.Now()
+	startFrames, begin := feed.frames.Load(), time.Now()
 	for {
 		m, err := readMem(kiosk.cmd.Process.Pid)
 		if err != nil {
@@ -210,7 +211,7 @@ func soak(t testing.TB, dir string, dur, every time.Duration) soakResult {
 		}
 		time.Sleep(every)
 	}
-	res.frames, res.took = feed.frames-startFrames, time.Since(begin)
+	res.frames, res.took = int(feed.frames.Load()-startFrames), time.Since(begin)
 	r.d.shot("soak-end")
 	if kiosk.exited() {
 		t.Fatalf("kiosk exited during the soak: %v\n%s", kiosk.err, kiosk.tail())
