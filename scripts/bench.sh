@@ -6,8 +6,11 @@
 #      if it is not): the storage layer alone and through HTTP from one kiosk in the same run, then
 #      200 kiosks pushing at once
 #   4. 100,000 records kiosk → HQ end to end on SQLite and PostgreSQL
+#   5. the kiosk over a shift (internal/kioske2e, gocv): frame-in → verdict p50/p95 over 60 people
+#      (camera pipeline + station verify, in process), warm start exec → window (median of 5, the
+#      real binary under Xvfb), RSS while the camera loop runs for BENCH_SOAK (default 10m)
 # The machine may be shared and noisy: read medians and ratios, and the load average printed last.
-# BENCH_ONLY=decode|store|hq|sync runs one group.
+# BENCH_ONLY=decode|store|hq|sync|kiosk runs one group.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 only=${BENCH_ONLY:-}
@@ -23,9 +26,10 @@ if run decode; then
 	scripts/bench-decode.sh
 fi
 
-# gobench PATTERN PKG BENCHTIME: runs Go benchmarks, prints them, keeps the lines for the summary.
+# gobench PATTERN PKG BENCHTIME [COUNT]: runs Go benchmarks, prints them, keeps the lines for the
+# summary; TAGS=… adds build tags.
 gobench() {
-	go test -run '^$' -bench "$1" -benchtime "$3" -count "${4:-1}" -timeout 30m "$2" | tee /dev/stderr |
+	go test ${TAGS:+-tags "$TAGS"} -run '^$' -bench "$1" -benchtime "$3" -count "${4:-1}" -timeout 30m "$2" | tee /dev/stderr |
 		grep -E '^Benchmark' >>"$summary" || true
 }
 
@@ -43,6 +47,12 @@ fi
 if run sync; then
 	printf '\n== kiosk → HQ end to end, 100,000 records\n'
 	gobench 'Sync100k' ./internal/e2e 1x
+fi
+if run kiosk; then
+	printf '\n== kiosk over a shift: frame-in → verdict, warm start, RSS for %s\n' "${BENCH_SOAK:-10m}"
+	TAGS=gocv gobench 'BenchmarkFrameToVerdict' ./internal/kioske2e 1x
+	TAGS=gocv gobench 'BenchmarkKioskWarmStart' ./internal/kioske2e 1x
+	BENCH_SOAK=${BENCH_SOAK:-10m} TAGS=gocv gobench 'BenchmarkKioskSoak' ./internal/kioske2e 1x
 fi
 
 printf '\n== summary (load average now: %s)\n\n' "$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -9,7 +9,7 @@ what=${1:-test}
 
 run_pkgs=(gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev
 	libxxf86vm-dev libopencv-dev libopencv-contrib-dev libasound2-dev xvfb)
-test_pkgs=("${run_pkgs[@]}" postgresql x11-apps imagemagick zbar-tools libzbar-dev zxing-cpp-tools libzxing-dev g++
+test_pkgs=("${run_pkgs[@]}" postgresql x11-apps xdotool imagemagick zbar-tools libzbar-dev zxing-cpp-tools libzxing-dev g++
 	chromium fonts-noto-cjk)
 case "$what" in
 run) pkgs=("${run_pkgs[@]}") ;;

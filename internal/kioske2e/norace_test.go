@@ -1,0 +1,5 @@
+//go:build gocv && !race
+
+package kioske2e
+
+const raceEnabled = false
