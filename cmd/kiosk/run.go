@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -49,6 +50,9 @@ type runFlags struct {
 	// set holds the flags given on the command line: those override the kept settings.
 	set map[string]bool
 }
+
+// kioskMemoryLimit is the Go heap's soft limit in the window (GOMEMLIMIT overrides it).
+const kioskMemoryLimit = 150 << 20
 
 func defaultDataDir() string {
 	if d, err := os.UserHomeDir(); err == nil {
@@ -97,6 +101,11 @@ func runKiosk(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 func runWindow(ctx context.Context, f runFlags, stdout io.Writer, logger *slog.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// A kiosk runs all day beside other programs: a soft limit makes the Go heap give back what
+	// a login's argon2id hash (64 MiB) leaves behind instead of keeping it while the kiosk idles.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(kioskMemoryLimit)
+	}
 	db, err := store.OpenDir(ctx, f.data, store.Options{Logger: logger})
 	if err != nil {
 		return err
