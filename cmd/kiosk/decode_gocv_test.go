@@ -53,8 +53,8 @@ func TestDecodeVideoStats(t *testing.T) {
 		t.Errorf("stats line %s; want exactly frames, first_frame, p50_ms, p99_ms, max_ms", lines[1])
 	}
 	p50, p99, mx := st["p50_ms"].(float64), st["p99_ms"].(float64), st["max_ms"].(float64)
-	if st["first_frame"] != 5.0 || st["frames"].(float64) < 10 || st["frames"].(float64) > 15 || p50 <= 0 || p50 > p99 || p99 > mx {
-		t.Errorf("stats line %s; want first_frame 5, 10–15 frames, 0 < p50 ≤ p99 ≤ max", lines[1])
+	if ff := st["first_frame"].(float64); ff < 5 || ff > 7 || st["frames"].(float64) < 10 || st["frames"].(float64) > 15 || p50 <= 0 || p50 > p99 || p99 > mx {
+		t.Errorf("stats line %s; want first_frame 5–7, 10–15 frames, 0 < p50 ≤ p99 ≤ max", lines[1])
 	}
 }
 
@@ -65,8 +65,10 @@ func checkCodeLine(t *testing.T, line string) {
 		Text  string  `json:"text"`
 		MS    float64 `json:"ms"`
 	}
-	if err := json.Unmarshal([]byte(line), &l); err != nil || l.Frame != 5 || l.Text != "VIDEO-CODE" {
-		t.Fatalf("line %q (%v); want frame 5, VIDEO-CODE", line, err)
+	// The code appears in frame 5; the capture loop's cheap steps usually read it there, the
+	// decode worker (under load) within the next two frames.
+	if err := json.Unmarshal([]byte(line), &l); err != nil || l.Frame < 5 || l.Frame > 7 || l.Text != "VIDEO-CODE" {
+		t.Fatalf("line %q (%v); want frame 5–7, VIDEO-CODE", line, err)
 	}
 }
 
