@@ -48,7 +48,12 @@ type tenv struct {
 func newTenv(t *testing.T, secure bool) *tenv {
 	t.Helper()
 	clk := &clock{t: time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)}
-	core, err := hq.New(hq.Config{DSN: dbtest.SQLiteDSN(t), AdminToken: testAdminToken, Now: clk.Now, ClientRate: 1e6, ClientBurst: 1e6})
+	root, err := checkpoint.GenerateRootKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	core, err := hq.New(hq.Config{DSN: dbtest.SQLiteDSN(t), AdminToken: testAdminToken, Now: clk.Now, ClientRate: 1e6, ClientBurst: 1e6,
+		DeviceRate: 1e6, DeviceBurst: 1e6, RootKey: root})
 	if err != nil {
 		t.Fatal(err)
 	}

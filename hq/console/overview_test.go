@@ -1,0 +1,116 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	checkpoint "github.com/yongji-county/checkpoint"
+	"github.com/yongji-county/checkpoint/hq/sqldb"
+)
+
+const fakePHC = "$argon2id$v=19$m=65536,t=3,p=2$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"
+
+// seedKiosks gives HQ a site, a scanner, two enrolled kiosks, and n checks from the first
+// kiosk made now; it returns the kiosks' ids.
+func (e *tenv) seedKiosks(n int) []string {
+	e.t.Helper()
+	ctx := context.Background()
+	now := e.clk.Now().UTC().Add(-24 * time.Hour)
+	db := e.core.DB()
+	if err := db.PutSite(ctx, checkpoint.Site{ID: "s1", Name: "永吉县人民医院", Address: "x", Contact: "c", Phone: "1", Active: true, UpdatedAt: now}); err != nil {
+		e.t.Fatal(err)
+	}
+	st := checkpoint.Staff{ID: "scan-1", Role: checkpoint.RoleScanner, SiteID: "s1", PhoneLookup: "pl-1", NameMasked: "张*", PasswordHash: fakePHC, Active: true, UpdatedAt: now}
+	if err := db.PutStaff(ctx, sqldb.StaffAccount{Staff: st, PhoneHash: "ph-1", PhoneMasked: "138****0000"}); err != nil {
+		e.t.Fatal(err)
+	}
+	var ids []string
+	var first checkpoint.EnrollResponse
+	for i, name := range []string{"一号入口", "二号入口"} {
+		code, err := e.core.CreateEnrollCode(ctx, "s1", 0)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		var resp checkpoint.EnrollResponse
+		if st := e.api("POST", "/api/v1/enroll", "", checkpoint.EnrollRequest{Code: code.Code, DeviceName: name}, &resp); st != 200 {
+			e.t.Fatalf("enroll: %d", st)
+		}
+		if i == 0 {
+			first = resp
+		}
+		ids = append(ids, resp.DeviceID)
+	}
+	var recs []checkpoint.Record
+	for range n {
+		recs = append(recs, checkpoint.Record{ID: uuid.Must(uuid.NewV7()).String(), Kind: checkpoint.KindCheck, DeviceID: first.DeviceID,
+			SiteID: "s1", StaffID: "scan-1", CreatedAt: e.clk.Now().UTC().Truncate(time.Microsecond),
+			Body: json.RawMessage(`{"verdict":"pass","reasons":[],"online":false,"scanned_at":"2026-12-01T02:00:00Z","confirmed_at":"2026-12-01T02:00:05Z"}`)})
+	}
+	var pr checkpoint.PushResponse
+	if st := e.api("POST", "/api/v1/batches", "Bearer "+first.DeviceID+"."+first.Secret, checkpoint.PushRequest{Records: recs}, &pr); st != 200 {
+		e.t.Fatalf("push: %d", st)
+	}
+	for _, r := range pr.Results {
+		if r.Status != checkpoint.ResultStored {
+			e.t.Fatalf("push result %+v", r)
+		}
+	}
+	return ids
+}
+
+// api calls HQ's JSON API.
+func (e *tenv) api(method, path, auth string, body, out any) int {
+	e.t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(method, e.ts.URL+path, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer r.Body.Close()
+	if out != nil {
+		json.NewDecoder(r.Body).Decode(out)
+	}
+	return r.StatusCode
+}
+
+// TestOverview: 总览's numbers come from the core: kiosks, last sync, checks today.
+func TestOverview(t *testing.T) {
+	e := newTenv(t, false)
+	ids := e.seedKiosks(3)
+	if st := e.api("POST", "/api/v1/admin/devices/"+ids[1]+"/revoke", "Bearer "+testAdminToken, nil, nil); st != 200 {
+		t.Fatalf("revoke: %d", st)
+	}
+	c := e.as(RoleViewer)
+	r := e.get(c, "/admin/overview.json")
+	var o Overview
+	if err := json.Unmarshal([]byte(r.body), &o); err != nil || r.status != 200 {
+		t.Fatalf("overview: %d %v", r.status, err)
+	}
+	if o.Kiosks != 2 || o.KiosksActive != 1 || o.ChecksToday != 3 || o.Checks != 3 || o.LastSync.IsZero() || len(o.Devices) != 2 {
+		t.Fatalf("overview = %+v", o)
+	}
+	e.clk.Add(24 * time.Hour)
+	r = e.get(c, "/admin/overview.json")
+	if r.status != http.StatusUnauthorized {
+		// a day later the session has ended: log in again
+		t.Fatalf("a day later: %d", r.status)
+	}
+	c = e.as(RoleAdmin)
+	if r := e.get(c, "/admin/overview.json"); json.Unmarshal([]byte(r.body), &o) != nil || o.ChecksToday != 0 || o.Checks != 3 {
+		t.Fatalf("next day's overview = %+v", o)
+	}
+	p := e.get(c, "/admin/")
+	if p.status != 200 || !bytes.Contains([]byte(p.body), []byte("一号入口")) || !bytes.Contains([]byte(p.body), []byte(`data-k="checks">3<`)) {
+		t.Fatalf("overview page: %d", p.status)
+	}
+}
