@@ -43,6 +43,8 @@ type tenv struct {
 	core *hq.Server
 	h    *handler
 	ts   *httptest.Server
+	// kiosk is the first kiosk seedKiosks enrolled.
+	kiosk checkpoint.EnrollResponse
 }
 
 func newTenv(t *testing.T, secure bool) *tenv {

@@ -45,21 +45,8 @@ func (e *tenv) seedKiosks(n int) []string {
 		}
 		ids = append(ids, resp.DeviceID)
 	}
-	var recs []checkpoint.Record
-	for range n {
-		recs = append(recs, checkpoint.Record{ID: uuid.Must(uuid.NewV7()).String(), Kind: checkpoint.KindCheck, DeviceID: first.DeviceID,
-			SiteID: "s1", StaffID: "scan-1", CreatedAt: e.clk.Now().UTC().Truncate(time.Microsecond),
-			Body: json.RawMessage(`{"verdict":"pass","reasons":[],"online":false,"scanned_at":"2026-12-01T02:00:00Z","confirmed_at":"2026-12-01T02:00:05Z"}`)})
-	}
-	var pr checkpoint.PushResponse
-	if st := e.api("POST", "/api/v1/batches", "Bearer "+first.DeviceID+"."+first.Secret, checkpoint.PushRequest{Records: recs}, &pr); st != 200 {
-		e.t.Fatalf("push: %d", st)
-	}
-	for _, r := range pr.Results {
-		if r.Status != checkpoint.ResultStored {
-			e.t.Fatalf("push result %+v", r)
-		}
-	}
+	e.kiosk = first
+	e.pushChecks(n)
 	return ids
 }
 
@@ -112,5 +99,25 @@ func TestOverview(t *testing.T) {
 	p := e.get(c, "/admin/")
 	if p.status != 200 || !bytes.Contains([]byte(p.body), []byte("一号入口")) || !bytes.Contains([]byte(p.body), []byte(`data-k="checks">3<`)) {
 		t.Fatalf("overview page: %d", p.status)
+	}
+}
+
+// pushChecks pushes n checks made now from the first kiosk seedKiosks enrolled.
+func (e *tenv) pushChecks(n int) {
+	e.t.Helper()
+	var recs []checkpoint.Record
+	for range n {
+		recs = append(recs, checkpoint.Record{ID: uuid.Must(uuid.NewV7()).String(), Kind: checkpoint.KindCheck, DeviceID: e.kiosk.DeviceID,
+			SiteID: "s1", StaffID: "scan-1", CreatedAt: e.clk.Now().UTC().Truncate(time.Microsecond),
+			Body: json.RawMessage(`{"verdict":"pass","reasons":[],"online":false,"scanned_at":"2026-12-01T02:00:00Z","confirmed_at":"2026-12-01T02:00:05Z"}`)})
+	}
+	var pr checkpoint.PushResponse
+	if st := e.api("POST", "/api/v1/batches", "Bearer "+e.kiosk.DeviceID+"."+e.kiosk.Secret, checkpoint.PushRequest{Records: recs}, &pr); st != 200 {
+		e.t.Fatalf("push: %d", st)
+	}
+	for _, r := range pr.Results {
+		if r.Status != checkpoint.ResultStored {
+			e.t.Fatalf("push result %+v", r)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"sync/atomic"
 	"time"
 )
 
@@ -50,6 +51,24 @@ func MaskPersonal(s string) string {
 	})
 }
 
+// lastAuditNanos keeps this process's audit ids increasing even when the clock stands still or
+// steps back, so entries written one after another list in that order.
+var lastAuditNanos atomic.Int64
+
+func auditNanos(at time.Time) int64 {
+	n := at.UnixNano()
+	for {
+		last := lastAuditNanos.Load()
+		if n <= last {
+			n = last + 1
+		}
+		if lastAuditNanos.CompareAndSwap(last, n) {
+			return n
+		}
+		n = at.UnixNano()
+	}
+}
+
 func cut(s string, n int) string {
 	if len(s) <= n {
 		return s
@@ -71,7 +90,7 @@ func (d *DB) AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, error) 
 	e.At = e.At.UTC()
 	var rnd [6]byte
 	rand.Read(rnd[:])
-	e.ID = fmt.Sprintf("%016x", e.At.UnixNano()) + hex.EncodeToString(rnd[:])
+	e.ID = fmt.Sprintf("%016x", auditNanos(e.At)) + hex.EncodeToString(rnd[:])
 	e.Operator = cut(MaskPersonal(e.Operator), maxAuditField)
 	e.Role = cut(e.Role, maxAuditField)
 	e.Action = cut(MaskPersonal(e.Action), maxAuditField)
