@@ -85,6 +85,9 @@ const (
 	// them leaves the window.
 	LoginLimit  = 5
 	LoginWindow = 15 * time.Minute
+	// AddrLoginLimit failures from one client address within LoginWindow stop that address
+	// (whatever names it tries).
+	AddrLoginLimit = 20
 
 	minPassword = 10
 	maxPassword = 128
@@ -324,24 +327,39 @@ type LoginError struct {
 func (e *LoginError) Error() string { return e.Err.Error() }
 func (e *LoginError) Unwrap() error { return e.Err }
 
+// locked says how long key stays locked after limit failures within LoginWindow (0: not).
+func (a *accounts) locked(ctx context.Context, key string, limit int, now time.Time) (time.Duration, error) {
+	fails, err := a.db.LoginFailures(ctx, key, now.Add(-LoginWindow))
+	if err != nil || len(fails) < limit {
+		return 0, err
+	}
+	wait := fails[len(fails)-limit].Add(LoginWindow).Sub(now)
+	if wait < time.Second {
+		wait = time.Second
+	}
+	return wait, nil
+}
+
 // login checks name, password and TOTP code (±1 step, no code twice). LoginLimit failures of
-// a name within LoginWindow lock it, known or not.
-func (a *accounts) login(ctx context.Context, name, password, code string) (Session, error) {
+// a name within LoginWindow lock it, known or not; AddrLoginLimit failures from clientIP stop
+// that address.
+func (a *accounts) login(ctx context.Context, name, password, code, clientIP string) (Session, error) {
 	if len(name) > maxName {
 		name = name[:maxName]
 	}
 	now := a.now()
-	key := "operator:" + name
-	fails, err := a.db.LoginFailures(ctx, key, now.Add(-LoginWindow))
-	if err != nil {
-		return Session{}, err
-	}
-	if len(fails) >= LoginLimit {
-		wait := fails[len(fails)-LoginLimit].Add(LoginWindow).Sub(now)
-		if wait < time.Second {
-			wait = time.Second
+	key, addrKey := "operator:"+name, "operator-addr:"+clientIP
+	for _, k := range []struct {
+		key   string
+		limit int
+	}{{key, LoginLimit}, {addrKey, AddrLoginLimit}} {
+		wait, err := a.locked(ctx, k.key, k.limit, now)
+		if err != nil {
+			return Session{}, err
 		}
-		return Session{}, &LoginError{Err: ErrLocked, RetryAfter: wait}
+		if wait > 0 {
+			return Session{}, &LoginError{Err: ErrLocked, RetryAfter: wait}
+		}
 	}
 	o, err := a.db.Operator(ctx, name)
 	known := err == nil && o.Active && o.TOTPConfirmed && o.PasswordHash != ""
@@ -376,7 +394,8 @@ func (a *accounts) login(ctx context.Context, name, password, code string) (Sess
 	}
 	if !ok {
 		id, _ := newToken()
-		if err := a.db.AddLoginFailures(ctx, now.Add(-time.Hour), sqldb.LoginFailure{Key: key, ID: id[:22], At: now}); err != nil {
+		if err := a.db.AddLoginFailures(ctx, now.Add(-time.Hour), sqldb.LoginFailure{Key: key, ID: id[:22], At: now},
+			sqldb.LoginFailure{Key: addrKey, ID: id[22:], At: now}); err != nil {
 			return Session{}, err
 		}
 		return Session{}, &LoginError{Err: ErrLoginFailed}

@@ -252,6 +252,14 @@ func TestLockout(t *testing.T) {
 	if r := e.post(c, "/admin/login", url.Values{"name": {"nobody"}, "password": {"x"}, "code": {"1"}}); r.status != http.StatusTooManyRequests {
 		t.Fatalf("unknown name not locked: %d", r.status)
 	}
+	// One address trying many names is stopped too (each name below its own limit).
+	e.clk.Add(LoginWindow)
+	for i := range AddrLoginLimit {
+		e.post(c, "/admin/login", url.Values{"name": {"name" + strconv.Itoa(i)}, "password": {"x"}, "code": {"1"}})
+	}
+	if r := e.login(c, "zhao", "zhao's password", secret); r.status != http.StatusTooManyRequests {
+		t.Fatalf("address not stopped after %d failures: %d", AddrLoginLimit, r.status)
+	}
 }
 
 // TestRoleBoundaries: a viewer changes nothing (every POST route that changes something is

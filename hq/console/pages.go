@@ -171,7 +171,7 @@ func (h *handler) loginPost(w http.ResponseWriter, r *http.Request, _ Operator) 
 	}
 	name := strings.TrimSpace(r.PostFormValue("name"))
 	next := localNext(r.PostFormValue("next"))
-	s, err := h.acc.login(r.Context(), name, r.PostFormValue("password"), strings.TrimSpace(r.PostFormValue("code")))
+	s, err := h.acc.login(r.Context(), name, r.PostFormValue("password"), strings.TrimSpace(r.PostFormValue("code")), h.cfg.ClientIP(r))
 	var le *LoginError
 	if errors.As(err, &le) {
 		d := pageData{Page: "login", Next: next, Error: "err_login", Body: loginBody{Name: cutName(name)}}
