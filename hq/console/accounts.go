@@ -417,12 +417,20 @@ func (a *accounts) login(ctx context.Context, name, password, code, clientIP str
 
 // session returns the operator of a live session (and extends its idle end). The role is read
 // afresh, so a change of role or a deactivation counts at once.
-func (a *accounts) session(ctx context.Context, token string) (Operator, error) {
+// With passive, the session is checked but not extended: the request is not the operator's
+// doing (a page refreshing itself), so an unattended page does not keep a session alive.
+func (a *accounts) session(ctx context.Context, token string, passive bool) (Operator, error) {
 	if len(token) < 43 || len(token) > maxTokenLen {
 		return Operator{}, ErrSession
 	}
 	now := a.now()
-	se, err := a.db.TouchOperatorSession(ctx, tokenHash(token), now, now.Add(SessionIdle))
+	var se sqldb.OperatorSession
+	var err error
+	if passive {
+		se, err = a.db.PeekOperatorSession(ctx, tokenHash(token), now)
+	} else {
+		se, err = a.db.TouchOperatorSession(ctx, tokenHash(token), now, now.Add(SessionIdle))
+	}
 	if errors.Is(err, sqldb.ErrNotFound) {
 		return Operator{}, ErrSession
 	}

@@ -109,6 +109,7 @@ type route struct {
 	pattern string
 	perm    Perm
 	public  bool
+	passive bool // a page's automatic refresh: checks the session without extending it
 	h       func(w http.ResponseWriter, r *http.Request, op Operator)
 }
 
@@ -120,7 +121,7 @@ func (h *handler) table() []route {
 		{pattern: "POST /admin/setup", public: true, h: h.setupPost},
 		{pattern: "POST /admin/logout", h: h.logoutPost},
 		{pattern: "GET /admin/{$}", h: h.overview},
-		{pattern: "GET /admin/overview.json", h: h.overviewJSON},
+		{pattern: "GET /admin/overview.json", passive: true, h: h.overviewJSON},
 		{pattern: "GET /admin/risk", h: h.riskPage},
 		{pattern: "POST /admin/risk/save", perm: PermRisk, h: h.riskSave},
 		{pattern: "POST /admin/risk/end", perm: PermRisk, h: h.riskEnd},
@@ -152,7 +153,7 @@ func (h *handler) wrap(rt route) http.Handler {
 			rt.h(w, r, Operator{})
 			return
 		}
-		op, ok := h.operator(w, r)
+		op, ok := h.operator(w, r, rt.passive)
 		if !ok {
 			if r.Method == http.MethodGet && r.URL.Path == Prefix+"overview.json" {
 				httpx.WriteError(w, http.StatusUnauthorized, "session_ended", "未登录或会话已结束 / not logged in or session ended")

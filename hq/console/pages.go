@@ -112,13 +112,14 @@ func (h *handler) token(r *http.Request) string {
 	return c.Value
 }
 
-// operator returns the logged-in operator; a dead session's cookie is cleared.
-func (h *handler) operator(w http.ResponseWriter, r *http.Request) (Operator, bool) {
+// operator returns the logged-in operator (passive: without extending the session); a dead
+// session's cookie is cleared.
+func (h *handler) operator(w http.ResponseWriter, r *http.Request, passive bool) (Operator, bool) {
 	tok := h.token(r)
 	if tok == "" {
 		return Operator{}, false
 	}
-	op, err := h.acc.session(r.Context(), tok)
+	op, err := h.acc.session(r.Context(), tok, passive)
 	if err != nil {
 		if !errors.Is(err, ErrSession) {
 			h.log.Error("console: session", slog.Any("err", err))
@@ -129,14 +130,14 @@ func (h *handler) operator(w http.ResponseWriter, r *http.Request) (Operator, bo
 	return op, true
 }
 
-// peekOperator is the operator for an error page (the session is not extended twice: the
-// touch is cheap and idempotent, so this just asks again).
+// peekOperator is the operator for an error page or the login page, without extending the
+// session.
 func (h *handler) peekOperator(r *http.Request) (Operator, bool) {
 	tok := h.token(r)
 	if tok == "" {
 		return Operator{}, false
 	}
-	op, err := h.acc.session(r.Context(), tok)
+	op, err := h.acc.session(r.Context(), tok, true)
 	return op, err == nil
 }
 

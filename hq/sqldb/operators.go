@@ -252,3 +252,25 @@ func (d *DB) DeleteOperatorSession(ctx context.Context, tokenHash string) error 
 	}
 	return nil
 }
+
+// PeekOperatorSession returns the live session of tokenHash at now without extending it (for
+// requests that are not the operator's doing, such as a page's automatic refresh).
+// ErrNotFound for an ended or unknown session.
+func (d *DB) PeekOperatorSession(ctx context.Context, tokenHash string, now time.Time) (OperatorSession, error) {
+	var s OperatorSession
+	var created, seen, idle, maxU string
+	err := d.db.QueryRowContext(ctx, d.q(`SELECT operator, created_at, seen_at, idle_until, max_until FROM operator_sessions WHERE token_hash = ?`), tokenHash).
+		Scan(&s.Operator, &created, &seen, &idle, &maxU)
+	if err == sql.ErrNoRows {
+		return s, fmt.Errorf("sqldb: operator session: %w", ErrNotFound)
+	}
+	if err != nil {
+		return s, fmt.Errorf("sqldb: operator session: %w", err)
+	}
+	s.TokenHash = tokenHash
+	s.CreatedAt, s.SeenAt, s.IdleUntil, s.MaxUntil = ptime(created), ptime(seen), ptime(idle), ptime(maxU)
+	if !now.Before(s.IdleUntil) || !now.Before(s.MaxUntil) {
+		return OperatorSession{}, fmt.Errorf("sqldb: operator session ended: %w", ErrNotFound)
+	}
+	return s, nil
+}

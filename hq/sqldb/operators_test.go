@@ -82,6 +82,12 @@ func TestOperators(t *testing.T) {
 			if err := d.CreateOperatorSession(ctx, s); err != nil {
 				t.Fatal(err)
 			}
+			if p, err := d.PeekOperatorSession(ctx, "t1", now.Add(time.Minute)); err != nil || !p.IdleUntil.Equal(s.IdleUntil) {
+				t.Fatalf("peek = %+v, %v", p, err)
+			}
+			if _, err := d.PeekOperatorSession(ctx, "t1", now.Add(15*time.Minute)); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("peek past the idle end: %v", err)
+			}
 			at := now.Add(10 * time.Minute)
 			se, err := d.TouchOperatorSession(ctx, "t1", at, at.Add(15*time.Minute))
 			if err != nil || se.Operator != "wang" || !se.IdleUntil.Equal(at.Add(15*time.Minute)) {
