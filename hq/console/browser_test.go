@@ -178,6 +178,14 @@ func TestBrowserConsole(t *testing.T) {
 		t.Errorf("audit row: %q", got)
 	}
 	screenshot(t, ctx, dir, "audit")
+	do("终端", chromedp.Click(chromedp.CSS(`.nav a[href="/admin/devices"]`)), chromedp.WaitVisible(chromedp.CSS("#enroll-form")))
+	do("登记码", chromedp.SetValue(chromedp.CSS("#site_id"), "s1"), chromedp.Click(chromedp.CSS(`#enroll-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#enroll-code")))
+	screenshot(t, ctx, dir, "devices")
+	do("签发密钥", chromedp.Click(chromedp.CSS(`.nav a[href="/admin/keys"]`)), chromedp.WaitVisible(chromedp.CSS("#key-form")))
+	do("新密钥", chromedp.Click(chromedp.CSS(`#key-form button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS("#key-list tbody tr[data-kid]")))
+	screenshot(t, ctx, dir, "keys")
+	do("审计日志 again", chromedp.Click(chromedp.CSS(`.nav a[href="/admin/audit"]`)), chromedp.WaitVisible(chromedp.CSS("#audit-list")))
 	do("English", chromedp.Click(chromedp.CSS(".lang")), chromedp.WaitVisible(chromedp.CSS("#audit-list")))
 	if got := text("h1"); got != en["audit_title"] {
 		t.Errorf("English heading = %q", got)

@@ -127,6 +127,13 @@ func (h *handler) table() []route {
 		{pattern: "POST /admin/risk/end", perm: PermRisk, h: h.riskEnd},
 		{pattern: "POST /admin/risk/import", perm: PermRisk, h: h.riskImport},
 		{pattern: "POST /admin/risk/import/apply", perm: PermRisk, h: h.riskApply},
+		{pattern: "GET /admin/devices", h: h.devicesPage},
+		{pattern: "POST /admin/devices/revoke", perm: PermDevices, h: h.deviceRevoke},
+		{pattern: "POST /admin/enroll-codes", perm: PermDevices, h: h.enrollCode},
+		{pattern: "GET /admin/keys", h: h.keysPage},
+		{pattern: "POST /admin/keys/new", perm: PermKeys, h: h.keyNew},
+		{pattern: "POST /admin/keys/retire", perm: PermKeys, h: h.keyState(false)},
+		{pattern: "POST /admin/keys/distrust", perm: PermKeys, h: h.keyState(true)},
 		{pattern: "GET /admin/audit", h: h.auditPage},
 		{pattern: "GET /admin/audit.csv", h: h.auditCSV},
 	}

@@ -304,6 +304,18 @@ func TestRoleBoundaries(t *testing.T) {
 	if r := e.post(health, "/admin/risk/save", url.Values{"code": {"220100"}, "level": {"high"}, "from": {"2026-12-01"}, "version": {version}}); r.status != http.StatusSeeOther {
 		t.Fatalf("health adds a risk area: %d %s", r.status, r.body)
 	}
+	ids := e.seedKiosks(0)
+	for _, p := range []string{"/admin/keys/new", "/admin/keys/retire", "/admin/keys/distrust", "/admin/devices/revoke", "/admin/enroll-codes"} {
+		if r := e.post(health, p, url.Values{"valid_days": {"30"}, "id": {ids[0]}, "site_id": {"s1"}, "ttl_hours": {"24"}, "kid": {"k"}, "confirm": {"1"}}); r.status != http.StatusForbidden {
+			t.Errorf("health POST %s: %d; want 403", p, r.status)
+		}
+	}
+	if ks, _ := e.core.DB().Keys(context.Background()); len(ks) != 0 {
+		t.Fatalf("health made a key: %d", len(ks))
+	}
+	if d, _ := e.core.DB().Device(context.Background(), ids[0]); d.Revoked {
+		t.Fatal("health revoked a kiosk")
+	}
 	for _, p := range []Perm{PermKeys, PermDevices, PermSites, PermSettings, PermHeld} {
 		if RoleHealth.Can(p) {
 			t.Errorf("health may %s", p)
@@ -316,6 +328,12 @@ func TestRoleBoundaries(t *testing.T) {
 	}
 	if r := e.post(ops, "/admin/risk/end", url.Values{"key": {"220100|2026-12-01"}, "version": {listVersion(l)}}); r.status != http.StatusForbidden {
 		t.Fatalf("ops ended a risk area: %d", r.status)
+	}
+	if r := e.post(ops, "/admin/keys/new", url.Values{"valid_days": {"30"}}); r.status != http.StatusForbidden {
+		t.Fatalf("ops made a key: %d", r.status)
+	}
+	if r := e.post(ops, "/admin/devices/revoke", url.Values{"id": {ids[1]}}); r.status != http.StatusSeeOther {
+		t.Fatalf("ops revokes a kiosk: %d %s", r.status, r.body)
 	}
 	for _, p := range []Perm{PermDevices, PermSites, PermHeld} {
 		if !RoleOps.Can(p) {

@@ -42,6 +42,7 @@ var notices = map[string]string{
 	"saved":   "notice_saved",
 	"ended":   "notice_ended",
 	"applied": "notice_applied",
+	"revoked": "notice_revoked",
 }
 
 func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, d pageData) {
