@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	checkpoint "github.com/yongji-county/checkpoint"
@@ -167,7 +168,11 @@ func (h *handler) wrap(rt route) http.Handler {
 				return
 			}
 			if r.Method == http.MethodGet {
-				http.Redirect(w, r, Prefix+"login?done=expired&next="+localNext(r.URL.RequestURI()), http.StatusSeeOther)
+				to := Prefix + "login?next=" + url.QueryEscape(localNext(r.URL.RequestURI()))
+				if h.token(r) != "" {
+					to += "&done=expired" // there was a session, and it ended
+				}
+				http.Redirect(w, r, to, http.StatusSeeOther)
 				return
 			}
 			h.fail(w, r, http.StatusUnauthorized, "err_session")

@@ -415,6 +415,9 @@ func TestCSRFAndHeaders(t *testing.T) {
 // TestIdleTimeout: a session unused for 15 minutes ends; one in use lasts at most 8 hours.
 func TestIdleTimeout(t *testing.T) {
 	e := newTenv(t, false)
+	if r := e.get(e.client(), "/admin/"); r.status != http.StatusSeeOther || r.hdr.Get("Location") != "/admin/login?next=%2Fadmin%2F" {
+		t.Fatalf("no session: %d %q", r.status, r.hdr.Get("Location"))
+	}
 	c := e.as(RoleViewer)
 	e.clk.Add(14 * time.Minute)
 	if r := e.get(c, "/admin/"); r.status != 200 {
@@ -422,7 +425,7 @@ func TestIdleTimeout(t *testing.T) {
 	}
 	e.clk.Add(16 * time.Minute)
 	r := e.get(c, "/admin/audit")
-	if r.status != http.StatusSeeOther || !strings.HasPrefix(r.hdr.Get("Location"), "/admin/login?done=expired") {
+	if r.status != http.StatusSeeOther || r.hdr.Get("Location") != "/admin/login?next=%2Fadmin%2Faudit&done=expired" {
 		t.Fatalf("after 16 idle min: %d %q", r.status, r.hdr.Get("Location"))
 	}
 	if r := e.get(c, "/admin/overview.json"); r.status != http.StatusUnauthorized {
