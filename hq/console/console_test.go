@@ -169,6 +169,12 @@ func TestTOTPFlow(t *testing.T) {
 	if again := secretRE.FindStringSubmatch(e.get(c, "/admin/setup?token="+tok).body); again == nil || again[1] != secret {
 		t.Fatalf("reload showed another secret")
 	}
+	if !strings.Contains(p.body, `href="/admin/setup?token=`+tok+`&amp;lang=en"`) {
+		t.Fatal("the language switch of the setup page loses the token")
+	}
+	if en := e.get(e.client(), "/admin/setup?token="+tok+"&lang=en"); en.status != 200 || !strings.Contains(en.body, "Set up your account") {
+		t.Fatalf("English setup page: %d", en.status)
+	}
 	wrong := e.post(c, "/admin/setup", url.Values{"token": {tok}, "password": {"long enough pw"}, "password2": {"long enough pw"}, "code": {"000000"}})
 	if wrong.status != http.StatusBadRequest || !strings.Contains(wrong.body, zh["err_code"]) {
 		t.Fatalf("setup with a wrong code: %d", wrong.status)
