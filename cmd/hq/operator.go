@@ -17,15 +17,17 @@ import (
 )
 
 func init() {
-	register("operator", "manage the operator console's accounts: add, reset, list", runOperator)
+	register("operator", "manage the operator console's accounts: add, reset, role, disable, enable, list", runOperator)
 }
 
 const operatorUsage = `usage:
   hq operator add   --db DSN --name NAME --role admin|health|ops|viewer [--url https://hq.example]
   hq operator reset --db DSN --name NAME [--url https://hq.example]
+  hq operator role  --db DSN --name NAME --role admin|health|ops|viewer
+  hq operator disable|enable --db DSN --name NAME
   hq operator list  --db DSN
 add and reset print a one-time setup link (valid 24 h) where the operator sets a password and
-enrols an authenticator (TOTP); reset also ends the operator's sessions.`
+enrols an authenticator (TOTP); reset and disable also end the operator's sessions.`
 
 func runOperator(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
@@ -71,9 +73,19 @@ func runOperator(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		if _, err := console.ParseRole(*role); err != nil {
 			return usage("--role must be admin, health, ops or viewer")
 		}
-	case "reset":
+	case "reset", "disable", "enable":
 		if *name == "" || *role != "" {
-			return usage("reset needs --name (and no --role)")
+			return usage(verb + " needs --name (and no --role)")
+		}
+		if verb != "reset" && *base != "" {
+			return usage(verb + " takes no --url")
+		}
+	case "role":
+		if *name == "" || *role == "" || *base != "" {
+			return usage("role needs --name and --role")
+		}
+		if _, err := console.ParseRole(*role); err != nil {
+			return usage("--role must be admin, health, ops or viewer")
 		}
 	case "list":
 		if *name != "" || *role != "" || *base != "" {
@@ -122,7 +134,7 @@ func runOperator(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			fmt.Fprintf(stderr, "hq operator: %v\n", err)
 			return 1
 		}
-		cliAudit(ctx, db, stderr, now, "operator.add", *name, map[string]string{"role": *role})
+		cliAudit(ctx, db, stderr, now, "operator.add", *name, nil, map[string]string{"role": *role})
 		printSetup(stdout, *base, tok, now)
 	case "reset":
 		tok, err := console.ResetOperator(ctx, db, *name, now)
@@ -134,8 +146,33 @@ func runOperator(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			fmt.Fprintf(stderr, "hq operator: %v\n", err)
 			return 1
 		}
-		cliAudit(ctx, db, stderr, now, "operator.reset", *name, map[string]string{"password": "cleared", "totp": "cleared"})
+		cliAudit(ctx, db, stderr, now, "operator.reset", *name, nil, map[string]string{"password": "cleared", "totp": "cleared"})
 		printSetup(stdout, *base, tok, now)
+	case "role", "disable", "enable":
+		old, err := db.Operator(ctx, *name)
+		if errors.Is(err, sqldb.ErrNotFound) {
+			fmt.Fprintf(stderr, "hq operator: 没有此用户 / no operator %q\n", *name)
+			return 1
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "hq operator: %v\n", err)
+			return 1
+		}
+		var before, after map[string]string
+		if verb == "role" {
+			err = db.SetOperatorRole(ctx, *name, *role, now)
+			before, after = map[string]string{"role": old.Role}, map[string]string{"role": *role}
+		} else {
+			active := verb == "enable"
+			err = db.SetOperatorActive(ctx, *name, active, now)
+			before, after = map[string]string{"active": fmt.Sprint(old.Active)}, map[string]string{"active": fmt.Sprint(active)}
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "hq operator: %v\n", err)
+			return 1
+		}
+		cliAudit(ctx, db, stderr, now, "operator."+verb, *name, before, after)
+		fmt.Fprintf(stdout, "%s: %s\n", *name, verb)
 	}
 	return 0
 }
@@ -149,9 +186,16 @@ func printSetup(w io.Writer, base, tok string, now time.Time) {
 
 // cliAudit records a change made from the command line (operator "cli": whoever runs hq on
 // the server).
-func cliAudit(ctx context.Context, db *sqldb.DB, stderr io.Writer, now time.Time, action, object string, after map[string]string) {
-	b, _ := json.Marshal(after)
-	if _, err := db.AppendAudit(ctx, sqldb.AuditEntry{At: now, Operator: "cli", Role: "admin", Action: action, Object: object, After: string(b), ClientAddr: "local"}); err != nil {
+func cliAudit(ctx context.Context, db *sqldb.DB, stderr io.Writer, now time.Time, action, object string, before, after map[string]string) {
+	js := func(m map[string]string) string {
+		if m == nil {
+			return ""
+		}
+		b, _ := json.Marshal(m)
+		return string(b)
+	}
+	if _, err := db.AppendAudit(ctx, sqldb.AuditEntry{At: now, Operator: "cli", Role: "admin", Action: action, Object: object, Before: js(before), After: js(after),
+		ClientAddr: "local"}); err != nil {
 		fmt.Fprintf(stderr, "hq operator: 审计日志写入失败 / audit log write failed: %v\n", err)
 	}
 }

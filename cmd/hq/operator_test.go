@@ -87,13 +87,34 @@ func TestOperatorCommand(t *testing.T) {
 	if code, _, _ := dispatchTest(t, "operator", "reset", "--db", dsn, "--name", "nobody"); code != 1 {
 		t.Fatalf("reset of an unknown name = %d", code)
 	}
+	for _, args := range [][]string{
+		{"operator", "role", "--db", dsn, "--name", "wang.wei", "--role", "ops"},
+		{"operator", "disable", "--db", dsn, "--name", "wang.wei"},
+		{"operator", "enable", "--db", dsn, "--name", "wang.wei"},
+	} {
+		if code, _, errs := dispatchTest(t, args...); code != 0 {
+			t.Fatalf("%v = %d, %q", args[1:], code, errs)
+		}
+	}
+	if code, _, _ := dispatchTest(t, "operator", "role", "--db", dsn, "--name", "wang.wei", "--role", "root"); code != 2 {
+		t.Fatalf("role root = %d", code)
+	}
+	if code, _, _ := dispatchTest(t, "operator", "disable", "--db", dsn, "--name", "nobody"); code != 1 {
+		t.Fatalf("disable nobody = %d", code)
+	}
 	db, err := sqldb.Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	es, _ := db.Audit(context.Background(), 0, 10)
-	if len(es) != 2 || es[1].Action != "operator.add" || es[1].Operator != "cli" || !strings.Contains(es[1].After, `"health"`) || es[0].Action != "operator.reset" {
+	if len(es) != 5 || es[4].Action != "operator.add" || es[4].Operator != "cli" || !strings.Contains(es[4].After, `"health"`) || es[3].Action != "operator.reset" ||
+		es[2].Action != "operator.role" || es[2].Before != `{"role":"health"}` || es[2].After != `{"role":"ops"}` ||
+		es[1].Action != "operator.disable" || es[0].Action != "operator.enable" {
 		t.Fatalf("audit = %+v", es)
+	}
+	o, _ := db.Operator(context.Background(), "wang.wei")
+	if o.Role != "ops" || !o.Active {
+		t.Fatalf("operator = %+v", o)
 	}
 }

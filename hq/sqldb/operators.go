@@ -274,3 +274,33 @@ func (d *DB) PeekOperatorSession(ctx context.Context, tokenHash string, now time
 	}
 	return s, nil
 }
+
+// SetOperatorRole changes an operator's role (it counts from the operator's next request).
+func (d *DB) SetOperatorRole(ctx context.Context, name, role string, at time.Time) error {
+	res, err := d.db.ExecContext(ctx, d.q(`UPDATE operators SET role = ?, updated_at = ? WHERE name = ?`), role, ftime(at), name)
+	if err != nil {
+		return fmt.Errorf("sqldb: set operator role: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("sqldb: set operator role: %w", ErrNotFound)
+	}
+	return nil
+}
+
+// SetOperatorActive enables or disables an operator; disabling ends every session of theirs.
+func (d *DB) SetOperatorActive(ctx context.Context, name string, active bool, at time.Time) error {
+	return d.tx(ctx, "set operator active", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, d.q(`UPDATE operators SET active = ?, updated_at = ? WHERE name = ?`), bint(active), ftime(at), name)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("operator: %w", ErrNotFound)
+		}
+		if active {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, d.q(`DELETE FROM operator_sessions WHERE operator = ?`), name)
+		return err
+	})
+}

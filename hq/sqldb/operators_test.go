@@ -96,6 +96,25 @@ func TestOperators(t *testing.T) {
 			if _, err := d.TouchOperatorSession(ctx, "t1", at.Add(16*time.Minute), at.Add(31*time.Minute)); !errors.Is(err, ErrNotFound) {
 				t.Fatalf("idle session still alive: %v", err)
 			}
+			s2 := OperatorSession{TokenHash: "t2", Operator: "wang", CreatedAt: now, SeenAt: now, IdleUntil: now.Add(15 * time.Minute), MaxUntil: now.Add(8 * time.Hour)}
+			if err := d.CreateOperatorSession(ctx, s2); err != nil {
+				t.Fatal(err)
+			}
+			if err := d.SetOperatorRole(ctx, "wang", "ops", now); err != nil {
+				t.Fatal(err)
+			}
+			if err := d.SetOperatorActive(ctx, "wang", false, now); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := d.PeekOperatorSession(ctx, "t2", now); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("a disabled operator's session lives: %v", err)
+			}
+			if got, _ := d.Operator(ctx, "wang"); got.Active || got.Role != "ops" {
+				t.Fatalf("after disable: %+v", got)
+			}
+			if err := d.SetOperatorActive(ctx, "nobody", true, now); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("enable nobody: %v", err)
+			}
 			if err := d.ResetOperator(ctx, "wang", "h2", now.Add(48*time.Hour), now); err != nil {
 				t.Fatal(err)
 			}
