@@ -357,6 +357,20 @@ func TestRoleBoundaries(t *testing.T) {
 	if l, _ := e.core.RiskAreas(context.Background()); len(l) != 1 || l[0].Code != "220100" {
 		t.Fatalf("risk list = %v", l)
 	}
+	// A change of role, and a disabled operator, count from the next request.
+	if err := e.core.DB().SetOperatorRole(context.Background(), "op-health", string(RoleViewer), e.clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	l, _ = e.core.RiskAreas(context.Background())
+	if r := e.post(health, "/admin/risk/end", url.Values{"key": {"220100|2026-12-01"}, "version": {listVersion(l)}}); r.status != http.StatusForbidden {
+		t.Fatalf("health made viewer still changes risk areas: %d", r.status)
+	}
+	if err := e.core.DB().SetOperatorActive(context.Background(), "op-viewer", false, e.clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.get(viewer, "/admin/"); r.status != http.StatusSeeOther {
+		t.Fatalf("disabled operator's page: %d", r.status)
+	}
 }
 
 // TestCSRFAndHeaders: a cross-origin POST is refused before it reaches the handler; pages carry
