@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	checkpoint "github.com/yongji-county/checkpoint"
@@ -58,6 +59,10 @@ type handler struct {
 	pages  *page.Engine
 	cookie string
 	path   string // the cookie's path
+
+	ovMu sync.Mutex // one 总览 computation at a time, cached for overviewTTL
+	ov   Overview
+	ovAt time.Time
 }
 
 // New returns the handler of everything under /admin/.

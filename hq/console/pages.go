@@ -317,7 +317,26 @@ type OverviewDevice struct {
 	LastSeen time.Time `json:"last_seen,omitzero"`
 }
 
+// overviewTTL is how long one computation of 总览 serves every operator: its queries scan the
+// records, so many open pages cost what one does.
+const overviewTTL = 5 * time.Second
+
+// overviewData returns 总览, computed at most once per overviewTTL (of the real clock).
 func (h *handler) overviewData(ctx context.Context) (Overview, error) {
+	h.ovMu.Lock()
+	defer h.ovMu.Unlock()
+	if !h.ovAt.IsZero() && time.Since(h.ovAt) < overviewTTL {
+		return h.ov, nil
+	}
+	o, err := h.computeOverview(ctx)
+	if err != nil {
+		return Overview{}, err
+	}
+	h.ov, h.ovAt = o, time.Now()
+	return o, nil
+}
+
+func (h *handler) computeOverview(ctx context.Context) (Overview, error) {
 	h.core.Flush()
 	st, err := hq.ReadStats(ctx, h.db)
 	if err != nil {
