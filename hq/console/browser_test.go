@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
+	"github.com/yongji-county/checkpoint/hq"
 )
 
 // newBrowser starts a headless Chromium for one test at desktop size (1280×860). No browser:
@@ -178,6 +179,18 @@ func TestBrowserConsole(t *testing.T) {
 		t.Errorf("audit row: %q", got)
 	}
 	screenshot(t, ctx, dir, "audit")
+	if st := e.api("POST", "/api/v1/admin/keys", "Bearer "+testAdminToken, hq.NewKeyRequest{}, nil); st != 201 {
+		t.Fatalf("key: %d", st)
+	}
+	if st := e.api("POST", "/api/v1/codes", "Bearer "+testAdminToken, hq.IssueRequest{Name: "张三丰", IDNumber: testID}, nil); st != 200 {
+		t.Fatalf("issue: %d", st)
+	}
+	do("人员状态", chromedp.Click(chromedp.CSS(`.nav a[href="/admin/people"]`)), chromedp.WaitVisible(chromedp.CSS("#find-form")))
+	do("find", chromedp.SendKeys(chromedp.CSS("#q"), testID), chromedp.Click(chromedp.CSS(`#find-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#status-form")))
+	do("red", chromedp.SetValue(chromedp.CSS("#status"), "red"), chromedp.SendKeys(chromedp.CSS("#reason"), "密接"),
+		chromedp.Click(chromedp.CSS(`#status-form button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(".status-red")))
+	screenshot(t, ctx, dir, "people")
 	do("终端", chromedp.Click(chromedp.CSS(`.nav a[href="/admin/devices"]`)), chromedp.WaitVisible(chromedp.CSS("#enroll-form")))
 	do("登记码", chromedp.SetValue(chromedp.CSS("#site_id"), "s1"), chromedp.Click(chromedp.CSS(`#enroll-form button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#enroll-code")))

@@ -97,7 +97,8 @@ func newHandler(cfg Config) (*handler, error) {
 	}
 	eng, err := page.New(page.Config{Templates: tmpl, Static: static, StaticPrefix: Prefix + "static/",
 		Strings: map[page.Lang]page.Strings{page.Zh: zh, page.En: en}, Secure: cfg.Secure, CookieName: "hq_console_lang",
-		Funcs: template.FuncMap{"dt": fmtTime, "day": fmtDay, "region": regionName}})
+		Funcs: template.FuncMap{"dt": fmtTime, "day": fmtDay, "region": regionName,
+			"statuses": func() []string { return []string{"green", "yellow", "red"} }}})
 	if err != nil {
 		return nil, err
 	}
@@ -133,6 +134,10 @@ func (h *handler) table() []route {
 		{pattern: "POST /admin/risk/end", perm: PermRisk, h: h.riskEnd},
 		{pattern: "POST /admin/risk/import", perm: PermRisk, h: h.riskImport},
 		{pattern: "POST /admin/risk/import/apply", perm: PermRisk, h: h.riskApply},
+		{pattern: "GET /admin/people", h: h.peoplePage},
+		{pattern: "POST /admin/people/find", perm: PermPeople, h: h.peopleFind},
+		{pattern: "POST /admin/people/status", perm: PermPeople, h: h.peopleStatus},
+		{pattern: "POST /admin/codes/revoke", perm: PermPeople, h: h.codeRevoke},
 		{pattern: "GET /admin/devices", h: h.devicesPage},
 		{pattern: "POST /admin/devices/revoke", perm: PermDevices, h: h.deviceRevoke},
 		{pattern: "POST /admin/enroll-codes", perm: PermDevices, h: h.enrollCode},

@@ -5,7 +5,14 @@ import "github.com/yongji-county/checkpoint/hq/internal/page"
 // zh and en are the console's strings; page.New checks both have the same keys.
 var zh = page.Strings{
 	"app_name": "吉祥码管理后台", "lang_switch": "English",
-	"nav_overview": "总览", "nav_risk": "风险地区", "nav_audit": "审计日志", "nav_devices": "终端", "nav_keys": "签发密钥",
+	"nav_overview": "总览", "nav_risk": "风险地区", "nav_audit": "审计日志", "nav_devices": "终端", "nav_people": "人员状态",
+	"people_title": "人员状态", "people_find": "查找人员", "people_query": "身份证号、健康码编号或人员编号", "people_find_button": "查找",
+	"people_revoke": "作废健康码", "people_code_id": "健康码编号", "people_revoke_button": "作废", "people_status": "当前状态",
+	"people_new_status": "改为", "people_reason": "原因（可空）", "people_revoked_codes": "已作废其他颜色的有效健康码：",
+	"people_readonly": "只有卫健和管理员可以查看和更改人员状态。", "status_green": "绿码", "status_yellow": "黄码", "status_red": "红码",
+	"notice_status": "状态已更改。", "notice_code_revoked": "健康码已作废。", "err_people_query": "请输入要查找的内容。",
+	"err_people_none": "找不到此人。", "err_people_id": "身份证号格式或校验位不正确。", "err_people_status": "状态或原因无效（原因最多 16 个字符）。",
+	"err_code_none": "找不到此健康码。", "nav_keys": "签发密钥",
 	"notice_revoked": "已停用该终端。", "err_device_gone": "该终端不存在。", "err_enroll_form": "请选择站点（或填写要替换的终端），有效期 1 到 720 小时。",
 	"err_enroll_target": "站点或要替换的终端不存在。", "err_key_days": "有效天数须为 1 到 3650。", "err_key_gone": "该密钥不存在或已是此状态。",
 	"err_key_confirm": "停止信任会使此密钥签发的所有健康码失效，请勾选确认。",
@@ -60,7 +67,14 @@ var zh = page.Strings{
 
 var en = page.Strings{
 	"app_name": "Health-code HQ console", "lang_switch": "中文",
-	"nav_overview": "Overview", "nav_risk": "Risk areas", "nav_audit": "Audit log", "nav_devices": "Kiosks", "nav_keys": "Issuing keys",
+	"nav_overview": "Overview", "nav_risk": "Risk areas", "nav_audit": "Audit log", "nav_devices": "Kiosks", "nav_people": "People",
+	"people_title": "People's status", "people_find": "Find a person", "people_query": "ID number, code id or person id", "people_find_button": "Find",
+	"people_revoke": "Revoke a code", "people_code_id": "Code id", "people_revoke_button": "Revoke", "people_status": "Status",
+	"people_new_status": "Change to", "people_reason": "Reason (optional)", "people_revoked_codes": "Unexpired codes of another colour revoked:",
+	"people_readonly": "Only health and admin may see and change people's status.", "status_green": "green", "status_yellow": "yellow", "status_red": "red",
+	"notice_status": "Status changed.", "notice_code_revoked": "The code is revoked.", "err_people_query": "Type what to look for.",
+	"err_people_none": "No such person.", "err_people_id": "The ID number is malformed or its check digit is wrong.", "err_people_status": "Invalid status or reason (a reason has at most 16 characters).",
+	"err_code_none": "No such code.", "nav_keys": "Issuing keys",
 	"notice_revoked": "The kiosk is revoked.", "err_device_gone": "No such kiosk.", "err_enroll_form": "Choose a site (or the kiosk replaced) and 1 to 720 hours.",
 	"err_enroll_target": "No such site, or no such kiosk to replace.", "err_key_days": "Valid days must be 1 to 3650.", "err_key_gone": "No such key, or it is in that state already.",
 	"err_key_confirm": "Distrusting a key voids every code it signed: tick the box to confirm.",
