@@ -71,10 +71,12 @@ func (s *Server) handlePutRisk(w http.ResponseWriter, r *http.Request) {
 		s.badRequest(w, "bad_risk_list", "风险地区列表无效 / invalid risk-area list: "+err.Error())
 		return
 	}
+	before, _ := s.setting(r.Context(), setRiskAreas)
 	if err := s.SetRiskAreas(r.Context(), l); err != nil {
 		s.internal(w, r, err)
 		return
 	}
+	s.auditAdmin(r, AuditRiskAreasPut, auditRiskAreasScope, json.RawMessage(before), l)
 	httpx.WriteJSON(w, http.StatusOK, map[string]int{"areas": len(l)})
 }
 
@@ -149,6 +151,8 @@ func (s *Server) handlePersonStatus(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
+	s.auditAdmin(r, AuditPersonStatus, p.ID, map[string]string{"status": p.Status, "reason": p.Reason},
+		map[string]any{"status": st, "reason": req.Reason, "revoked_codes": n})
 	httpx.WriteJSON(w, http.StatusOK, PersonStatusResponse{PersonID: p.ID, Status: string(st), RevokedCodes: n})
 }
 
@@ -163,6 +167,7 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
+	s.auditAdmin(r, AuditCodeRevoke, id, nil, map[string]bool{"revoked": true})
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"code_id": id, "revoked": true})
 }
 
@@ -324,11 +329,13 @@ func (s *Server) saveSite(w http.ResponseWriter, r *http.Request, site checkpoin
 			return
 		}
 	}
+	prev, _ := s.db.Site(ctx, site.ID)
 	site.UpdatedAt = s.now().UTC()
 	if err := s.db.PutSite(ctx, site); err != nil {
 		s.internal(w, r, err)
 		return
 	}
+	s.auditSite(r, create, exists, prev, site)
 	status := http.StatusOK
 	if create {
 		status = http.StatusCreated
@@ -441,6 +448,7 @@ func (s *Server) handleCreateStaff(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
+	s.auditAdmin(r, AuditStaffCreate, st.ID, nil, auditStaff(st))
 	st.PasswordHash = ""
 	httpx.WriteJSON(w, http.StatusCreated, st)
 }
@@ -539,6 +547,7 @@ func (s *Server) handleEnrollCode(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
+	s.auditAdmin(r, AuditEnrollCode, resp.SiteID, nil, map[string]any{"site_id": resp.SiteID, "replaces": resp.Replaces, "expires_at": resp.ExpiresAt})
 	httpx.WriteJSON(w, http.StatusCreated, resp)
 }
 
@@ -587,6 +596,7 @@ func (s *Server) handleNewKey(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
+	s.auditAdmin(r, AuditKeyCreate, tk.KID, nil, map[string]any{"kid": tk.KID, "rotate": req.Rotate, "valid_days": req.ValidDays})
 	httpx.WriteJSON(w, http.StatusCreated, tk)
 }
 
@@ -601,6 +611,7 @@ func (s *Server) handleRetireKey(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
+	s.auditAdmin(r, AuditKeyRetire, kid, nil, map[string]any{"state": checkpoint.KeyRetired})
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"kid": kid, "retired": true})
 }
 
@@ -618,6 +629,7 @@ func (s *Server) handleDistrustKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Warn("hq: issuing key distrusted", "kid", kid)
+	s.auditAdmin(r, AuditKeyDistrust, kid, nil, map[string]any{"state": checkpoint.KeyDistrusted})
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"kid": kid, "distrusted": true})
 }
 
@@ -642,6 +654,8 @@ func (s *Server) handlePutSettings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	prevSettings, _ := s.settings(ctx)
+	defer s.auditSettings(r, prevSettings)
 	if req.Rules != nil {
 		rules := req.Rules.WithDefaults()
 		if err := rules.Validate(); err != nil {
@@ -704,5 +718,6 @@ func (s *Server) handleRevokeDevice(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
+	s.auditAdmin(r, AuditDeviceRevoke, id, map[string]bool{"revoked": false}, map[string]bool{"revoked": true})
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"id": id, "revoked": true})
 }

@@ -203,7 +203,8 @@ func (m *serveMain) open(ctx context.Context, stdout io.Writer, log *slog.Logger
 		return fmt.Errorf("serve: --sms %s: %w", m.smsKind, err)
 	}
 	srv, err := server.New(server.Config{Config: hq.Config{DSN: m.dsn, AdminToken: m.adminToken, IssueToken: m.issueToken,
-		TrustedProxies: m.trusted, Logger: log, RootKey: root, RetentionMonths: m.retentionMonths}, Citizen: cit})
+		TrustedProxies: m.trusted, Logger: log, RootKey: root, RetentionMonths: m.retentionMonths}, Citizen: cit,
+		Console: &server.Console{Secure: cit.Secure}})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}

@@ -35,6 +35,8 @@ type Config struct {
 	OnCore func(*hq.Server) ([]Mount, error)
 	// Citizen, if set, turns on 吉事办: the citizen pages and API, and 辅助登记's SMS codes.
 	Citizen *Citizen
+	// Console, if set, turns on the operator console at /admin/.
+	Console *Console
 }
 
 // Server is HQ's HTTP server over its core.
@@ -59,6 +61,14 @@ func New(cfg Config) (*Server, error) {
 	mounts := cfg.Mounts
 	if cfg.Citizen != nil {
 		more, err := citizenMounts(core, *cfg.Citizen, httpx.ClientAddr{Trusted: cfg.TrustedProxies}, s.log)
+		if err != nil {
+			core.Close()
+			return nil, fmt.Errorf("hq: server: %w", err)
+		}
+		mounts = append(append([]Mount(nil), mounts...), more...)
+	}
+	if cfg.Console != nil {
+		more, err := consoleMounts(core, *cfg.Console, httpx.ClientAddr{Trusted: cfg.TrustedProxies}, s.log)
 		if err != nil {
 			core.Close()
 			return nil, fmt.Errorf("hq: server: %w", err)

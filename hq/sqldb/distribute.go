@@ -63,6 +63,9 @@ var Plan = []TablePlan{
 	{"sms_sends", Distributed, "phone_hash", "sms_codes", "a day of SMS sends for the limits; PRIMARY KEY (phone_hash, id); the per-address count asks every shard"},
 	{"login_failures", Distributed, "lock_key", "", "15 minutes of failed logins by phone or address; PRIMARY KEY (lock_key, id)"},
 	{"citizen_sessions", Distributed, "token_hash", "", "吉事办 sessions; PRIMARY KEY (token_hash); ending an account's sessions asks every shard"},
+	{"operators", Reference, "", "", "the console's operator accounts: a few dozen rows, read on every console request"},
+	{"operator_sessions", Distributed, "token_hash", "", "console sessions; PRIMARY KEY (token_hash); ending an operator's sessions asks every shard"},
+	{"audit_log", Distributed, "id", "", "every change made through the console or the admin API, append-only: grows without bound; PRIMARY KEY (id); the newest-first page asks every shard"},
 	{"goose_db_version", Local, "", "", "goose's migration bookkeeping, used only by HQ's migrations on the coordinator"},
 }
 
