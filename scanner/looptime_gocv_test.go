@@ -57,7 +57,9 @@ func TestVideoLoopTime720p(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if len(times) < v.Frames*2/3 {
+	// Under the race detector the loop runs several times slower and drops frames by design
+	// (the newest frame wins); the count is checked only without it.
+	if !raceEnabled && len(times) < v.Frames*2/3 {
 		t.Errorf("the loop saw %d of %d frames", len(times), v.Frames)
 	}
 	if len(scans) != 1 {
