@@ -11,8 +11,8 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// newBrowser starts a headless Chromium for one test, as a phone: a 360×740 viewport at device
-// scale factor 2. No browser: the test skips, or fails under CI=true. CHROMIUM names the binary.
+// newBrowser starts a headless Chromium for one test, as a phone: a 375×812 viewport at device
+// scale factor 2 (the size of the screenshots in docs/). No browser: the test skips, or fails under CI=true. CHROMIUM names the binary.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
 	path := os.Getenv("CHROMIUM")
@@ -43,13 +43,13 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(360, 740),
+		chromedp.WindowSize(375, 812),
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(actx)
 	ctx, cancelTime := context.WithTimeout(ctx, 3*time.Minute)
 	t.Cleanup(func() { cancelTime(); cancelTab(); cancelAlloc() })
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(360, 740, chromedp.EmulateScale(2), chromedp.EmulateMobile)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(375, 812, chromedp.EmulateScale(2), chromedp.EmulateMobile)); err != nil {
 		t.Fatalf("start %s: %v", path, err)
 	}
 	return ctx

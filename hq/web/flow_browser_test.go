@@ -241,7 +241,8 @@ func TestBrowserCitizenFlow(t *testing.T) {
 	do("English register", chromedp.Click(chromedp.CSS(`a[href="/register"]`)), chromedp.WaitVisible(chromedp.CSS("#register-form")))
 	wantText(`.step[data-step="1"] .next`, "Next")
 
-	// Nothing overflows 360 px on any page.
+	// Nothing overflows a 360-px-wide phone on any page.
+	do("narrow phone", chromedp.EmulateViewport(360, 740, chromedp.EmulateScale(2), chromedp.EmulateMobile))
 	for _, p := range []string{"/", "/me", "/login", "/register", "/reset"} {
 		do("open "+p, chromedp.Navigate(u+p), chromedp.WaitReady(chromedp.CSS("body")))
 		if w := eval(`String(document.documentElement.scrollWidth)`); w != "360" {
