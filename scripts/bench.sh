@@ -48,6 +48,10 @@ if run sync; then
 	printf '\n== kiosk → HQ end to end, 100,000 records\n'
 	gobench 'Sync100k' ./internal/e2e 1x
 fi
+if run citizen; then
+	printf '\n== 吉事办: 100 logins at once, then 200 logged-in clients fetching their code\n'
+	gobench 'BenchmarkCitizen' ./internal/e2e 1x
+fi
 if run kiosk; then
 	printf '\n== kiosk over a shift: frame-in → verdict, warm start, RSS for %s\n' "${BENCH_SOAK:-10m}"
 	TAGS=gocv gobench 'BenchmarkFrameToVerdict' ./internal/kioske2e 1x

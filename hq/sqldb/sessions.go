@@ -35,8 +35,11 @@ func (d *DB) CreateCitizenSession(ctx context.Context, s CitizenSession) error {
 	})
 }
 
+// sessionTouchEvery is how far a session's idle end must move before it is written.
+const sessionTouchEvery = time.Minute
+
 // TouchCitizenSession returns the live session of tokenHash at now and moves its idle end to
-// idleUntil (never past its MaxUntil). A session that has ended is deleted and ErrNotFound
+// idleUntil (never past its MaxUntil; written only when that moves it by a minute or more). A session that has ended is deleted and ErrNotFound
 // returned, as for one that does not exist.
 func (d *DB) TouchCitizenSession(ctx context.Context, tokenHash string, now, idleUntil time.Time) (CitizenSession, error) {
 	var s CitizenSession
@@ -57,6 +60,11 @@ func (d *DB) TouchCitizenSession(ctx context.Context, tokenHash string, now, idl
 		}
 		if idleUntil.After(s.MaxUntil) {
 			idleUntil = s.MaxUntil
+		}
+		// A page polling its code would otherwise write on every request: the idle end moves
+		// only once it has slipped by more than a minute.
+		if idleUntil.Sub(s.IdleUntil) < sessionTouchEvery {
+			return nil
 		}
 		s.SeenAt, s.IdleUntil = now, idleUntil
 		_, err = tx.ExecContext(ctx, d.q(`UPDATE citizen_sessions SET seen_at = ?, idle_until = ? WHERE token_hash = ?`), ftime(now), ftime(idleUntil), tokenHash)

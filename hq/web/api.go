@@ -194,7 +194,7 @@ func (h *handler) apiCode(w http.ResponseWriter, r *http.Request) {
 		h.coreError(w, r, "code", err)
 		return
 	}
-	png, n, err := qrPNG(cv.Code)
+	png, n, err := h.qr.get(cv.Code)
 	if err != nil {
 		h.coreError(w, r, "code", err)
 		return

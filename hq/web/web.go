@@ -60,6 +60,7 @@ type handler struct {
 	log    *slog.Logger
 	pages  *page.Engine
 	cookie string // the session cookie's name
+	qr     qrCache
 }
 
 // New returns the handler of "/", "/static/", "/api/v1/citizen/" and "/api/v1/dev/".
