@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yongji-county/checkpoint/hq"
+	hqdemo "github.com/yongji-county/checkpoint/hq/demo"
 	"github.com/yongji-county/checkpoint/scanner"
 	"github.com/yongji-county/checkpoint/station"
 	"github.com/yongji-county/checkpoint/store"
@@ -38,7 +38,7 @@ func measureFrameToVerdict(t testing.TB, appearances int) latencyResult {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	demo, err := hq.StartDemo(ctx, filepath.Join(dir, "hq"), adminToken, nil)
+	demo, err := hqdemo.Start(ctx, hqdemo.Config{Dir: filepath.Join(dir, "hq"), AdminToken: adminToken})
 	if err != nil {
 		t.Fatal(err)
 	}
