@@ -53,6 +53,21 @@ type Decoder struct {
 	// coordinates, from the steps run so far on the current plane: where the fallback looks
 	// first.
 	candidates [][]Point
+	// roiTried are the crops fallbackROI handed to the fallback on the current plane.
+	roiTried []image.Rectangle
+}
+
+// newPlane forgets what the steps found on the previous plane.
+func (d *Decoder) newPlane() {
+	d.candidates = d.candidates[:0]
+	d.roiTried = d.roiTried[:0]
+	d.halfOK = false
+}
+
+// roiCoversFrame reports whether fallbackROI already gave the fallback the whole of g (for a
+// code filling the picture): the whole-picture fallback would repeat that work.
+func (d *Decoder) roiCoversFrame(g Grey) bool {
+	return slices.Contains(d.roiTried, image.Rect(0, 0, g.Width, g.Height))
 }
 
 // halfOf returns g downscaled 2×, computed once per plane.
@@ -217,7 +232,7 @@ func StepNames() (all, small, large []string) {
 
 // fallbackOn runs the fallback decoder as a cascade step on a plane 1/k the frame's size.
 func (d *Decoder) fallbackOn(g Grey, k float64) []Result {
-	if d.fallback == nil {
+	if d.fallback == nil || (k == 1 && d.roiCoversFrame(g)) {
 		return nil
 	}
 	rs, err := d.fallback.Decode(g)
@@ -242,9 +257,13 @@ func (d *Decoder) fallbackROI(g Grey) []Result {
 	slices.SortFunc(d.candidates, func(a, b []Point) int {
 		return cmpFloat(Result{Points: b}.Area(), Result{Points: a}.Area())
 	})
-	var tried []image.Rectangle
+	tried := d.roiTried[:0]
+	defer func() { d.roiTried = tried }()
 	for _, q := range d.candidates {
 		r := boundsOf(q, g.Width, g.Height)
+		if 5*r.Dx()*r.Dy() >= 4*g.Width*g.Height {
+			r = image.Rect(0, 0, g.Width, g.Height) // a crop this large reads worse than the frame
+		}
 		if r.Dx() < 21 || r.Dy() < 21 || slices.ContainsFunc(tried, func(t image.Rectangle) bool { return overlapMost(t, r) }) {
 			continue
 		}
@@ -365,8 +384,7 @@ func (d *Decoder) Decode(g Grey) ([]Result, error) {
 	if err := g.Validate(); err != nil {
 		return nil, fmt.Errorf("scanner: decode: %w", err)
 	}
-	d.candidates = d.candidates[:0]
-	d.halfOK = false
+	d.newPlane()
 	for _, s := range d.stepsFor(g) {
 		if rs := d.runStep(s, g); len(rs) > 0 {
 			return rs, nil
@@ -412,8 +430,7 @@ func splitSteps(steps []step) (every, rest []step) {
 
 // frameCheap starts a new plane and runs the cheap steps of the stream cascade on it.
 func (d *Decoder) frameCheap(g Grey) []Result {
-	d.candidates = d.candidates[:0]
-	d.halfOK = false
+	d.newPlane()
 	every, _ := splitSteps(d.stepsFor(g))
 	for _, s := range every {
 		if rs := d.runStep(s, g); len(rs) > 0 {
@@ -429,8 +446,8 @@ func (d *Decoder) frameCostlyOf(g Grey, candidates [][]Point) ([]Result, error) 
 	if err := g.Validate(); err != nil {
 		return nil, fmt.Errorf("scanner: decode frame: %w", err)
 	}
-	d.candidates = append(d.candidates[:0], candidates...)
-	d.halfOK = false
+	d.newPlane()
+	d.candidates = append(d.candidates, candidates...)
 	return d.frameCostly(g)
 }
 
@@ -466,6 +483,9 @@ func (d *Decoder) runStep(s step, g Grey) []Result {
 }
 
 func (d *Decoder) runFallback(g Grey) ([]Result, error) {
+	if d.roiCoversFrame(g) {
+		return nil, nil
+	}
 	rs, err := d.fallback.Decode(g)
 	if err != nil {
 		return nil, fmt.Errorf("scanner: decode: %w", err)

@@ -34,10 +34,10 @@ type WeChat struct {
 	MaxSide int
 }
 
-// DefaultWeChatMaxSide is the MaxSide NewWeChat sets: a 1280×960 photo with no code costs WeChat
-// about 4 s at full size and 1.2 s at 800 pixels (it still reads 20 of the 22 boofcv-dev images
-// it reads at full size; see docs/BENCHMARKS.md).
-const DefaultWeChatMaxSide = 800
+// DefaultWeChatMaxSide is the MaxSide NewWeChat sets. On the 25 boofcv-dev photos the
+// whole-picture fallback used to read, WeChat took 11.0 s in all (max 4.1 s) at full size and
+// read 22; at 720 px 5.4 s (max 0.9 s) and 20; at 640 px 3.0 s and 19 (docs/BENCHMARKS.md).
+const DefaultWeChatMaxSide = 720
 
 // NewWeChat creates the decoder, with MaxSide set to DefaultWeChatMaxSide.
 func NewWeChat() (*WeChat, error) {
