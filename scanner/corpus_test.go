@@ -17,6 +17,9 @@ import (
 // 174/272 and every monitor image.
 type floors struct {
 	textExact, boofcv, monitor int
+	// category holds per boofcv-dev category floors (by directory name without "boofcv-"),
+	// where the build reads what zxing-cpp reads or is being brought there.
+	category map[string]int
 }
 
 func corpusItems(t *testing.T, load func(string) ([]qrcorpus.Item, error)) []qrcorpus.Item {
@@ -162,5 +165,10 @@ func TestCorpusBoofCV(t *testing.T) {
 	}
 	if monitor < f.monitor {
 		t.Errorf("boofcv-dev monitor: %d/%d read; the floor is %d", monitor, monitors, f.monitor)
+	}
+	for c, n := range f.category {
+		if got := perSet["boofcv-"+c]; got[0] < n {
+			t.Errorf("boofcv-dev %s: %d/%d read; the floor is %d", c, got[0], got[1], n)
+		}
 	}
 }

@@ -53,6 +53,21 @@ type Decoder struct {
 	// coordinates, from the steps run so far on the current plane: where the fallback looks
 	// first.
 	candidates [][]Point
+	// roiTried are the crops fallbackROI handed to the fallback on the current plane.
+	roiTried []image.Rectangle
+}
+
+// newPlane forgets what the steps found on the previous plane.
+func (d *Decoder) newPlane() {
+	d.candidates = d.candidates[:0]
+	d.roiTried = d.roiTried[:0]
+	d.halfOK = false
+}
+
+// roiCoversFrame reports whether fallbackROI already gave the fallback the whole of g (for a
+// code filling the picture): the whole-picture fallback would repeat that work.
+func (d *Decoder) roiCoversFrame(g Grey) bool {
+	return slices.Contains(d.roiTried, image.Rect(0, 0, g.Width, g.Height))
 }
 
 // halfOf returns g downscaled 2×, computed once per plane.
@@ -97,8 +112,8 @@ func always(Grey) bool { return true }
 // photos start at half resolution, where a global threshold is cheap and already reads most
 // codes (and screen moiré averages out). The fallback steps do nothing without a Fallback.
 var (
-	smallSteps = []string{"hybrid", "global", "down2-multi", "down2-global", "invert", "up2", "multi", "fallback-roi", "fallback"}
-	largeSteps = []string{"down2-global", "down2", "down4", "hybrid", "down2-multi", "multi", "down3", "global", "stretch", "fallback-roi", "fallback"}
+	smallSteps = []string{"hybrid", "global", "down2-multi", "down2-global", "invert", "up2", "multi", "widen-x", "squash-x", "fallback-roi", "fallback"}
+	largeSteps = []string{"down2-global", "down2", "down4", "hybrid", "down2-multi", "widen-x", "squash-x", "multi", "down3", "global", "stretch", "fallback-roi", "fallback"}
 )
 
 // largeSide is the shorter side from which a plane counts as a camera frame or photo.
@@ -185,6 +200,21 @@ var allSteps = map[string]step{
 		d.scratch[0] = s.Pix
 		return d.fallbackOn(s, 4)
 	}},
+	"squash-y": {apply: minSide(160), run: func(d *Decoder, g Grey) []Result {
+		s := squashY(d.scratch[0], g)
+		d.scratch[0] = s.Pix
+		return d.attempt(s, hybrid, false, scaleXY(1, 2))
+	}},
+	"squash-x": {apply: minSide(160), run: func(d *Decoder, g Grey) []Result {
+		s := squashX(d.scratch[0], g)
+		d.scratch[0] = s.Pix
+		return d.attempt(s, hybrid, false, scaleXY(2, 1))
+	}},
+	"widen-x": {apply: maxSide(1400), run: func(d *Decoder, g Grey) []Result {
+		s := widenX(d.scratch[0], g)
+		d.scratch[0] = s.Pix
+		return d.attempt(s, hybrid, false, scaleXY(0.5, 1))
+	}},
 	"harder": {apply: always, run: func(d *Decoder, g Grey) []Result {
 		return d.attempt(g, hybrid|harder, false, identity)
 	}},
@@ -202,7 +232,7 @@ func StepNames() (all, small, large []string) {
 
 // fallbackOn runs the fallback decoder as a cascade step on a plane 1/k the frame's size.
 func (d *Decoder) fallbackOn(g Grey, k float64) []Result {
-	if d.fallback == nil {
+	if d.fallback == nil || (k == 1 && d.roiCoversFrame(g)) {
 		return nil
 	}
 	rs, err := d.fallback.Decode(g)
@@ -227,11 +257,18 @@ func (d *Decoder) fallbackROI(g Grey) []Result {
 	slices.SortFunc(d.candidates, func(a, b []Point) int {
 		return cmpFloat(Result{Points: b}.Area(), Result{Points: a}.Area())
 	})
-	var tried []image.Rectangle
+	tried := d.roiTried[:0]
+	defer func() { d.roiTried = tried }()
 	for _, q := range d.candidates {
 		r := boundsOf(q, g.Width, g.Height)
+		if 5*r.Dx()*r.Dy() >= 4*g.Width*g.Height {
+			r = image.Rect(0, 0, g.Width, g.Height) // a crop this large reads worse than the frame
+		}
 		if r.Dx() < 21 || r.Dy() < 21 || slices.ContainsFunc(tried, func(t image.Rectangle) bool { return overlapMost(t, r) }) {
 			continue
+		}
+		if len(tried) == maxROICrops {
+			break
 		}
 		tried = append(tried, r)
 		crop := Grey{Width: r.Dx(), Height: r.Dy(), Stride: g.Stride, Pix: g.Pix[r.Min.Y*g.Stride+r.Min.X:]}
@@ -246,6 +283,11 @@ func (d *Decoder) fallbackROI(g Grey) []Result {
 	}
 	return nil
 }
+
+// maxROICrops bounds the crops fallbackROI hands to the fallback (the largest first): a textured
+// photo yields many false detections, and each crop costs WeChat tens to hundreds of
+// milliseconds.
+const maxROICrops = 4
 
 // boundsOf is the bounding box of q grown by a fifth of its size (the quiet zone and the error
 // of corners extrapolated from finder patterns), clipped to the frame.
@@ -342,8 +384,7 @@ func (d *Decoder) Decode(g Grey) ([]Result, error) {
 	if err := g.Validate(); err != nil {
 		return nil, fmt.Errorf("scanner: decode: %w", err)
 	}
-	d.candidates = d.candidates[:0]
-	d.halfOK = false
+	d.newPlane()
 	for _, s := range d.stepsFor(g) {
 		if rs := d.runStep(s, g); len(rs) > 0 {
 			return rs, nil
@@ -389,8 +430,7 @@ func splitSteps(steps []step) (every, rest []step) {
 
 // frameCheap starts a new plane and runs the cheap steps of the stream cascade on it.
 func (d *Decoder) frameCheap(g Grey) []Result {
-	d.candidates = d.candidates[:0]
-	d.halfOK = false
+	d.newPlane()
 	every, _ := splitSteps(d.stepsFor(g))
 	for _, s := range every {
 		if rs := d.runStep(s, g); len(rs) > 0 {
@@ -406,8 +446,8 @@ func (d *Decoder) frameCostlyOf(g Grey, candidates [][]Point) ([]Result, error) 
 	if err := g.Validate(); err != nil {
 		return nil, fmt.Errorf("scanner: decode frame: %w", err)
 	}
-	d.candidates = append(d.candidates[:0], candidates...)
-	d.halfOK = false
+	d.newPlane()
+	d.candidates = append(d.candidates, candidates...)
 	return d.frameCostly(g)
 }
 
@@ -443,6 +483,9 @@ func (d *Decoder) runStep(s step, g Grey) []Result {
 }
 
 func (d *Decoder) runFallback(g Grey) ([]Result, error) {
+	if d.roiCoversFrame(g) {
+		return nil, nil
+	}
 	rs, err := d.fallback.Decode(g)
 	if err != nil {
 		return nil, fmt.Errorf("scanner: decode: %w", err)
@@ -468,6 +511,11 @@ func identity(x, y float64) (float64, float64) { return x, y }
 // scaleBy maps from a plane that is 1/k the size of the frame.
 func scaleBy(k float64) coordMap {
 	return func(x, y float64) (float64, float64) { return x * k, y * k }
+}
+
+// scaleXY maps from a plane shrunk by kx across and ky down.
+func scaleXY(kx, ky float64) coordMap {
+	return func(x, y float64) (float64, float64) { return x * kx, y * ky }
 }
 
 // attempt binarizes g, finds codes and decodes them. gozxing is a port of Java code that
@@ -570,7 +618,11 @@ func (d *Decoder) resample(matrix *gozxing.BitMatrix, det *common.DetectorResult
 		}
 		return res, common.NewDetectorResult(bits, np)
 	}
-	for _, o := range resampleOffsets {
+	offsets := resampleOffsets
+	if dim == 21 && inset < 4 {
+		offsets = resampleOffsetsWide
+	}
+	for _, o := range offsets {
 		if res, r := try(dim, o[0], o[1]); res != nil {
 			return res, r
 		}
@@ -580,13 +632,26 @@ func (d *Decoder) resample(matrix *gozxing.BitMatrix, det *common.DetectorResult
 			return res, r
 		}
 	}
+
 	return nil, nil
 }
 
 // resampleOffsets are the moves of the fourth corner resample tries, in modules, nearest first.
-var resampleOffsets = func() [][2]float64 {
+// A version 1 code has no alignment pattern, and the parallelogram estimate of its fourth
+// corner is several modules off when the code fills the frame at a slant (a close-up): its
+// offsets reach further (a 21×21 sample and a failed check cost ~10 µs each).
+var (
+	resampleOffsets     = ringOffsets(2)
+	resampleOffsetsWide = ringOffsets(maxWideOffset)
+)
+
+// maxWideOffset is how far, in modules, resample moves a version 1 code's fourth corner.
+const maxWideOffset = 8
+
+// ringOffsets lists the grid offsets on the square rings 1..n around the origin, nearest first.
+func ringOffsets(n int) [][2]float64 {
 	var out [][2]float64
-	for _, r := range []float64{1, 2} {
+	for r := 1.0; r <= float64(n); r++ {
 		for dy := -r; dy <= r; dy++ {
 			for dx := -r; dx <= r; dx++ {
 				if max(math.Abs(dx), math.Abs(dy)) == r {
@@ -596,7 +661,7 @@ var resampleOffsets = func() [][2]float64 {
 		}
 	}
 	return out
-}()
+}
 
 // maxMultiCandidates bounds the finder-pattern triples the multi detector tries to sample and
 // decode. gozxing's MultiDetector tries every plausible triple, which on a textured photo can be

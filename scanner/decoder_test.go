@@ -311,3 +311,37 @@ func FuzzDecode(f *testing.F) {
 		d.Decode(Grey{Width: w, Height: h, Stride: max(w, 0), Pix: pix})
 	})
 }
+
+// countingFallback records the planes the Decoder hands its fallback and reads nothing.
+type countingFallback struct{ sizes [][2]int }
+
+func (c *countingFallback) Decode(g Grey) ([]Result, error) {
+	c.sizes = append(c.sizes, [2]int{g.Width, g.Height})
+	return nil, nil
+}
+func (c *countingFallback) Close() error { return nil }
+
+// TestFallbackOnceForFramefillingCode: a located but unreadable code that fills the picture is
+// handed to the fallback once, as the whole frame, and not again by the whole-picture fallback.
+func TestFallbackOnceForFramefillingCode(t *testing.T) {
+	code := qrGrey(t, "https://example.org/a-code-that-fills-the-whole-picture", 440, 1)
+	// Wipe the data region between the finder patterns so that Reed-Solomon fails but the
+	// detector still locates the symbol.
+	for y := 120; y < 320; y++ {
+		for x := 120; x < 320; x++ {
+			code.Pix[y*code.Stride+x] = byte(255 * ((x / 13) % 2))
+		}
+	}
+	fb := &countingFallback{}
+	d := mustDecoder(t, Options{Fallback: fb})
+	rs, err := d.Decode(code)
+	if err != nil || len(rs) != 0 {
+		t.Fatalf("decoded %v, %v from a wiped code", rs, err)
+	}
+	if len(d.candidates) == 0 {
+		t.Fatal("the detector did not locate the wiped code: the test shows nothing")
+	}
+	if len(fb.sizes) != 1 || fb.sizes[0] != [2]int{code.Width, code.Height} {
+		t.Errorf("fallback saw planes %v; want the %dx%d frame once", fb.sizes, code.Width, code.Height)
+	}
+}

@@ -152,3 +152,50 @@ func stretch(dst []byte, g Grey) (Grey, bool) {
 	}
 	return out, true
 }
+
+// squashY halves the height only (2×1 box filter): a code seen at a slant, foreshortened across
+// its width, becomes about square again, so the finder-pattern cross checks (which allow the
+// vertical and horizontal extents of a pattern to differ by at most 40 %) accept it.
+func squashY(dst []byte, g Grey) Grey {
+	w, h := g.Width, g.Height/2
+	out := Grey{Width: w, Height: h, Stride: w, Pix: grow(dst, w*h)}
+	for y := 0; y < h; y++ {
+		r0, r1 := g.Row(2*y), g.Row(2*y+1)
+		o := out.Pix[y*w : y*w+w]
+		for x := range o {
+			o[x] = byte((int(r0[x]) + int(r1[x]) + 1) >> 1)
+		}
+	}
+	return out
+}
+
+// squashX halves the width only: squashY for a code foreshortened along its height.
+func squashX(dst []byte, g Grey) Grey {
+	w, h := g.Width/2, g.Height
+	out := Grey{Width: w, Height: h, Stride: w, Pix: grow(dst, w*h)}
+	for y := 0; y < h; y++ {
+		r := g.Row(y)
+		o := out.Pix[y*w : y*w+w]
+		for x := range o {
+			o[x] = byte((int(r[2*x]) + int(r[2*x+1]) + 1) >> 1)
+		}
+	}
+	return out
+}
+
+// widenX doubles the width only (linear interpolation): squashY for a code so narrow, seen this
+// much at a slant, that halving its height would leave too few pixels per module across.
+func widenX(dst []byte, g Grey) Grey {
+	w, h := g.Width*2, g.Height
+	out := Grey{Width: w, Height: h, Stride: w, Pix: grow(dst, w*h)}
+	for y := 0; y < h; y++ {
+		r := g.Row(y)
+		o := out.Pix[y*w : y*w+w]
+		last := len(r) - 1
+		for x, v := range r {
+			o[2*x] = v
+			o[2*x+1] = byte((int(v) + int(r[min(x+1, last)]) + 1) >> 1)
+		}
+	}
+	return out
+}

@@ -73,7 +73,7 @@ static char* dupError(const char* msg)
 	return s;
 }
 
-WeChatResults wechat_decode(void* h, const unsigned char* pix, int width, int height, int stride)
+WeChatResults wechat_decode(void* h, const unsigned char* pix, int width, int height, int stride, int max_side)
 {
 	WeChatResults r = {0, nullptr, nullptr, nullptr, nullptr};
 	auto* d = static_cast<cv::wechat_qrcode::WeChatQRCode*>(h);
@@ -82,6 +82,14 @@ WeChatResults wechat_decode(void* h, const unsigned char* pix, int width, int he
 		// WeChat's decoder reads the pixels as if rows were contiguous (it ignores the step of
 		// a Mat that is a view into a larger one), so a strided plane is copied first.
 		cv::Mat img = view.isContinuous() ? view : view.clone();
+		float back = 1; // plane coordinates per pixel of img
+		if (max_side > 0 && std::max(width, height) > max_side) {
+			double f = double(max_side) / std::max(width, height);
+			cv::Mat small;
+			cv::resize(img, small, cv::Size(), f, f, cv::INTER_AREA);
+			img = small;
+			back = float(std::max(width, height)) / float(std::max(img.cols, img.rows));
+		}
 		std::vector<std::string> texts = d->detectAndDecode(img);
 		int n = int(texts.size());
 		if (n == 0)
@@ -108,8 +116,8 @@ WeChatResults wechat_decode(void* h, const unsigned char* pix, int width, int he
 			if (q.size() != 4) // not placed: the whole frame
 				q = {{0, 0}, {float(width), 0}, {float(width), float(height)}, {0, float(height)}};
 			for (int k = 0; k < 4; k++) {
-				r.points[i * 8 + 2 * k] = q[k].x;
-				r.points[i * 8 + 2 * k + 1] = q[k].y;
+				r.points[i * 8 + 2 * k] = q[k].x * (where[i].size() == 4 ? back : 1);
+				r.points[i * 8 + 2 * k + 1] = q[k].y * (where[i].size() == 4 ? back : 1);
 			}
 		}
 	} catch (const std::exception& e) {

@@ -15,7 +15,9 @@ typedef struct {
 
 void* wechat_new(void);
 void wechat_free(void* h);
-WeChatResults wechat_decode(void* h, const unsigned char* pix, int width, int height, int stride);
+// max_side > 0: a plane whose longer side exceeds it is shrunk to it (area filter) before
+// decoding; the corners come back in the plane's coordinates.
+WeChatResults wechat_decode(void* h, const unsigned char* pix, int width, int height, int stride, int max_side);
 void wechat_results_free(WeChatResults r);
 
 #ifdef __cplusplus

@@ -19,7 +19,7 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-args=(-corpus "$corpus" -reps "$reps")
+args=(-corpus "$corpus" -reps "$reps" -gaps)
 if pkg-config --exists zxing; then
 	g++ -O2 -std=c++17 -o "$tmp/zxing_harness" tools/qrbench/harness/zxing_harness.cpp $(pkg-config --cflags --libs zxing)
 	args+=(-zxing "$tmp/zxing_harness")

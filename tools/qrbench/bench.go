@@ -23,6 +23,7 @@ type config struct {
 	corpus, zxing, zbar string
 	reps                int
 	analyze, verbose    bool
+	gaps                bool
 	steps, sets         string
 	cascade             string
 	wechatAlone         bool
@@ -166,8 +167,63 @@ func bench(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		}
 		scores = append(scores, s)
 	}
+	if cfg.gaps {
+		gaps(stderr, engines, samples, outs)
+	}
 	report(stdout, scores, cfg, samples)
 	return nil
+}
+
+// gaps lists, for each scanner build, the images zxing-cpp reads and the build does not, and the
+// build's five slowest images next to zxing-cpp's slowest.
+func gaps(w io.Writer, engines []engine, samples []sample, outs [][]outcome) {
+	peer := slices.IndexFunc(engines, func(e engine) bool { return strings.HasPrefix(e.name(), "zxing") })
+	if peer < 0 {
+		fmt.Fprintln(w, "qrbench: -gaps needs -zxing")
+		return
+	}
+	read := func(s sample, o outcome) bool {
+		if s.text {
+			if s.Set == qrcorpus.AppendSet {
+				return len(o.texts) > 0
+			}
+			v := qrcorpus.Compare(s.Want, o.texts)
+			return v == qrcorpus.Exact || v == qrcorpus.Charset
+		}
+		return s.HitsLabel(o.centres)
+	}
+	peerMax := 0.0
+	for i := range samples {
+		peerMax = max(peerMax, outs[peer][i].ms)
+	}
+	for k, e := range engines {
+		if _, ok := e.(*goEngine); !ok {
+			continue
+		}
+		for i, s := range samples {
+			if read(s, outs[peer][i]) && !read(s, outs[k][i]) {
+				fmt.Fprintf(w, "  %s: zxing-cpp only: %s/%s (%.1f ms; zxing-cpp %.1f ms)\n", e.name(), s.Set, s.Name, outs[k][i].ms, outs[peer][i].ms)
+			}
+		}
+		idx := make([]int, len(samples))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortFunc(idx, func(a, b int) int { return cmpMS(outs[k][b].ms, outs[k][a].ms) })
+		for _, i := range idx[:min(5, len(idx))] {
+			fmt.Fprintf(w, "  %s: slow: %s/%s %.0f ms (%.1f× zxing-cpp's slowest, %.0f ms)\n", e.name(), samples[i].Set, samples[i].Name, outs[k][i].ms, outs[k][i].ms/max(peerMax, 1e-3), peerMax)
+		}
+	}
+}
+
+func cmpMS(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 // goEngine runs a scanner.Decoder in this process.

@@ -38,6 +38,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&cfg.verbose, "v", false, "list every image that an engine misses or misreads")
 	fs.StringVar(&cfg.sets, "sets", "text,boofcv", "which corpus parts: text, boofcv")
 	fs.BoolVar(&cfg.wechatAlone, "wechat-alone", false, "gocv builds: also measure OpenCV's WeChat decoder by itself (slow)")
+	fs.BoolVar(&cfg.gaps, "gaps", false, "list the images zxing-cpp reads and each scanner build does not, and each build's slowest images")
 	fs.StringVar(&cfg.dump, "dump", "", "write one CSV line per engine and image (engine,set,name,ms,read,step) to this file")
 	fs.StringVar(&cfg.cascade, "cascade", "", "benchmark only these cascades (steps separated by commas, cascades by semicolons; with the fallback in gocv builds) besides the peers")
 	if err := fs.Parse(args); err != nil {
