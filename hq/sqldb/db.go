@@ -153,6 +153,8 @@ func (d *DB) goMigrations() []*goose.Migration {
 		goose.NewGoMigration(10,
 			pgOnly(func(ctx context.Context, tx *sql.Tx) error { return partitionRecords(ctx, tx, time.Now()) }),
 			pgOnly(unpartitionRecords)),
+		// 13: audit_log append-only by triggers (audit.go).
+		goose.NewGoMigration(13, &goose.GoFunc{RunTx: d.auditAppendOnlyUp}, &goose.GoFunc{RunTx: d.auditAppendOnlyDown}),
 	}
 }
 
