@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -12,6 +13,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/pquerna/otp"
@@ -173,6 +175,9 @@ type accounts struct {
 	now   func() time.Time
 	slots chan struct{}
 	dummy string
+
+	keyMu sync.Mutex
+	gcm   cipher.AEAD // of operator_totp_key, once read
 }
 
 func newAccounts(db *sqldb.DB, now func() time.Time, hashSlots int) *accounts {
@@ -212,6 +217,7 @@ type Setup struct {
 	Secret     string
 	URL        string
 	ValidUntil time.Time
+	stored     string // operators.totp_secret: the sealed Secret
 }
 
 // setupFor returns the pending setup of token, making its TOTP secret on first use (the same
@@ -232,18 +238,34 @@ func (a *accounts) setupFor(ctx context.Context, token string) (Setup, error) {
 	if !now.Before(o.SetupUntil) || !o.Active {
 		return Setup{}, ErrSetupInvalid
 	}
-	if o.TOTPSecret == "" {
+	secret, plain, err := a.openTOTP(ctx, o.Name, o.TOTPSecret)
+	if err != nil {
+		return Setup{}, err
+	}
+	if plain {
+		if err := a.migrateTOTP(ctx, o.Name, o.TOTPSecret, secret); err != nil {
+			return Setup{}, err
+		}
+		if o, err = a.db.OperatorBySetup(ctx, h); err != nil {
+			return Setup{}, err
+		}
+	}
+	if secret == "" {
 		k, err := totp.Generate(totp.GenerateOpts{Issuer: totpIssuer, AccountName: o.Name, Period: totpPeriod, Digits: otp.DigitsSix,
 			Algorithm: otp.AlgorithmSHA1})
 		if err != nil {
 			return Setup{}, err
 		}
-		if err := a.db.SetOperatorTOTPSecret(ctx, o.Name, h, k.Secret(), now); err != nil {
+		sealed, err := a.sealTOTP(ctx, o.Name, k.Secret())
+		if err != nil {
 			return Setup{}, err
 		}
-		o.TOTPSecret = k.Secret()
+		if err := a.db.SetOperatorTOTPSecret(ctx, o.Name, h, sealed, now); err != nil {
+			return Setup{}, err
+		}
+		secret, o.TOTPSecret = k.Secret(), sealed
 	}
-	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(o.TOTPSecret)
+	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret)
 	if err != nil {
 		return Setup{}, fmt.Errorf("console: stored TOTP secret: %w", err)
 	}
@@ -252,7 +274,7 @@ func (a *accounts) setupFor(ctx context.Context, token string) (Setup, error) {
 	if err != nil {
 		return Setup{}, err
 	}
-	return Setup{Name: o.Name, Role: Role(o.Role), Secret: o.TOTPSecret, URL: k.URL(), ValidUntil: o.SetupUntil}, nil
+	return Setup{Name: o.Name, Role: Role(o.Role), Secret: secret, URL: k.URL(), ValidUntil: o.SetupUntil, stored: o.TOTPSecret}, nil
 }
 
 // finishSetup sets the password once the operator has entered a first code from the
@@ -277,7 +299,7 @@ func (a *accounts) finishSetup(ctx context.Context, token, password, code string
 	if herr != nil {
 		return Operator{}, herr
 	}
-	err = a.db.FinishOperatorSetup(ctx, s.Name, tokenHash(token), s.Secret, phc, step, a.now())
+	err = a.db.FinishOperatorSetup(ctx, s.Name, tokenHash(token), s.stored, phc, step, a.now())
 	if errors.Is(err, sqldb.ErrNotFound) {
 		return Operator{}, ErrSetupInvalid
 	}
@@ -383,7 +405,16 @@ func (a *accounts) login(ctx context.Context, name, password, code, clientIP str
 	}
 	ok := known && verr == nil
 	if ok {
-		step, match := matchTOTP(o.TOTPSecret, code, now)
+		secret, plain, err := a.openTOTP(ctx, o.Name, o.TOTPSecret)
+		if err != nil {
+			return Session{}, err
+		}
+		if plain {
+			if err := a.migrateTOTP(ctx, o.Name, o.TOTPSecret, secret); err != nil {
+				return Session{}, err
+			}
+		}
+		step, match := matchTOTP(secret, code, now)
 		ok = match
 		if ok {
 			// A code is accepted once: a reused (or older) one fails like a wrong one.

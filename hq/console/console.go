@@ -98,7 +98,7 @@ func newHandler(cfg Config) (*handler, error) {
 	eng, err := page.New(page.Config{Templates: tmpl, Static: static, StaticPrefix: Prefix + "static/",
 		Strings: map[page.Lang]page.Strings{page.Zh: zh, page.En: en}, Secure: cfg.Secure, CookieName: "hq_console_lang",
 		Funcs: template.FuncMap{"dt": fmtTime, "day": fmtDay, "region": regionName,
-			"statuses": func() []string { return []string{"green", "yellow", "red"} }}})
+			"statuses": func() []string { return []string{"green", "yellow", "red"} }, "staffCell": staffCell}})
 	if err != nil {
 		return nil, err
 	}
@@ -141,6 +141,17 @@ func (h *handler) table() []route {
 		{pattern: "GET /admin/devices", h: h.devicesPage},
 		{pattern: "POST /admin/devices/revoke", perm: PermDevices, h: h.deviceRevoke},
 		{pattern: "POST /admin/enroll-codes", perm: PermDevices, h: h.enrollCode},
+		{pattern: "GET /admin/sites", h: h.sitesPage},
+		{pattern: "POST /admin/sites/save", perm: PermSites, h: h.siteSave},
+		{pattern: "POST /admin/sites/active", perm: PermSites, h: h.siteActive},
+		{pattern: "POST /admin/staff/add", perm: PermSites, h: h.staffAdd},
+		{pattern: "POST /admin/staff/move", perm: PermSites, h: h.staffMove},
+		{pattern: "GET /admin/held", h: h.heldPage},
+		{pattern: "GET /admin/held.csv", h: h.heldCSV},
+		{pattern: "POST /admin/held/accept", perm: PermHeld, h: h.heldDecide(true)},
+		{pattern: "POST /admin/held/reject", perm: PermHeld, h: h.heldDecide(false)},
+		{pattern: "GET /admin/settings", h: h.settingsPage},
+		{pattern: "POST /admin/settings", perm: PermSettings, h: h.settingsSave},
 		{pattern: "GET /admin/keys", h: h.keysPage},
 		{pattern: "POST /admin/keys/new", perm: PermKeys, h: h.keyNew},
 		{pattern: "POST /admin/keys/retire", perm: PermKeys, h: h.keyState(false)},

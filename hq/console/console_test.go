@@ -43,6 +43,7 @@ type tenv struct {
 	core *hq.Server
 	h    *handler
 	ts   *httptest.Server
+	dsn  string // "sqlite:" and the file's path
 	// kiosk is the first kiosk seedKiosks enrolled.
 	kiosk checkpoint.EnrollResponse
 }
@@ -54,7 +55,8 @@ func newTenv(t *testing.T, secure bool) *tenv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	core, err := hq.New(hq.Config{DSN: dbtest.SQLiteDSN(t), AdminToken: testAdminToken, Now: clk.Now, ClientRate: 1e6, ClientBurst: 1e6,
+	dsn := dbtest.SQLiteDSN(t)
+	core, err := hq.New(hq.Config{DSN: dsn, AdminToken: testAdminToken, Now: clk.Now, ClientRate: 1e6, ClientBurst: 1e6,
 		DeviceRate: 1e6, DeviceBurst: 1e6, RootKey: root})
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +71,7 @@ func newTenv(t *testing.T, secure bool) *tenv {
 	mux.Handle("/api/", core.Handler())
 	ts := httptest.NewServer(mux)
 	t.Cleanup(ts.Close)
-	return &tenv{t: t, clk: clk, core: core, h: h, ts: ts}
+	return &tenv{t: t, clk: clk, core: core, h: h, ts: ts, dsn: dsn}
 }
 
 // client is a browser-like client: a cookie jar, no redirects followed.

@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"regexp"
@@ -206,4 +207,45 @@ func (d *DB) CountRecordsSince(ctx context.Context, kind string, since time.Time
 		return 0, fmt.Errorf("sqldb: count records: %w", err)
 	}
 	return n, nil
+}
+
+// auditAppendOnly is what the database says when something tries to change or delete an
+// audit row (migration 13's triggers); sqldb itself never does.
+const auditAppendOnly = "audit_log is append-only / 审计日志只能追加"
+
+// auditAppendOnlyUp makes audit_log append-only in the database itself (migration 13): triggers
+// refuse every UPDATE and DELETE (and, on PostgreSQL, TRUNCATE), whoever sends it.
+func (d *DB) auditAppendOnlyUp(ctx context.Context, tx *sql.Tx) error {
+	stmts := []string{
+		`CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, '` + auditAppendOnly + `'); END`,
+		`CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, '` + auditAppendOnly + `'); END`,
+	}
+	if d.pg {
+		stmts = []string{
+			`CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN RAISE EXCEPTION '` + auditAppendOnly + `' USING ERRCODE = 'insufficient_privilege'; END $$`,
+			`CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()`,
+			`CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()`,
+		}
+	}
+	for _, s := range stmts {
+		if _, err := tx.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("audit append-only: %w", err)
+		}
+	}
+	return nil
+}
+
+func (d *DB) auditAppendOnlyDown(ctx context.Context, tx *sql.Tx) error {
+	stmts := []string{`DROP TRIGGER audit_log_no_update`, `DROP TRIGGER audit_log_no_delete`}
+	if d.pg {
+		stmts = []string{`DROP TRIGGER audit_log_no_truncate ON audit_log`, `DROP TRIGGER audit_log_no_change ON audit_log`,
+			`DROP FUNCTION audit_log_append_only()`}
+	}
+	for _, s := range stmts {
+		if _, err := tx.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("audit append-only: %w", err)
+		}
+	}
+	return nil
 }

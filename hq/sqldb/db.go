@@ -153,6 +153,18 @@ func (d *DB) goMigrations() []*goose.Migration {
 		goose.NewGoMigration(10,
 			pgOnly(func(ctx context.Context, tx *sql.Tx) error { return partitionRecords(ctx, tx, time.Now()) }),
 			pgOnly(unpartitionRecords)),
+		// 13: audit_log append-only by triggers (audit.go); held_decisions (heldreview.go).
+		goose.NewGoMigration(13, &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
+			if err := d.auditAppendOnlyUp(ctx, tx); err != nil {
+				return err
+			}
+			return d.heldDecisionsUp(ctx, tx)
+		}}, &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
+			if err := d.heldDecisionsDown(ctx, tx); err != nil {
+				return err
+			}
+			return d.auditAppendOnlyDown(ctx, tx)
+		}}),
 	}
 }
 

@@ -66,6 +66,7 @@ var Plan = []TablePlan{
 	{"operators", Reference, "", "", "the console's operator accounts: a few dozen rows, read on every console request"},
 	{"operator_sessions", Distributed, "token_hash", "", "console sessions; PRIMARY KEY (token_hash); ending an operator's sessions asks every shard"},
 	{"audit_log", Distributed, "id", "", "every change made through the console or the admin API, append-only: grows without bound; PRIMARY KEY (id); the newest-first page asks every shard"},
+	{"held_decisions", Reference, "", "", "operators' decisions on held records: a few per day, rarely read"},
 	{"goose_db_version", Local, "", "", "goose's migration bookkeeping, used only by HQ's migrations on the coordinator"},
 }
 

@@ -9,7 +9,7 @@ import (
 )
 
 // Operator is an account of the operator console (hq/console). PasswordHash is argon2id (package
-// passwd), "" until the operator has used the setup link; TOTPSecret is the base32 TOTP secret,
+// passwd), "" until the operator has used the setup link; TOTPSecret is the TOTP secret as the console keeps it (sealed),
 // confirmed once the operator has entered a first code from it. TOTPLastStep is the last 30 s
 // step a code was accepted for, so no code is accepted twice. SetupHash is the SHA-256 of the
 // one-time setup token ("" once used), valid until SetupUntil.
@@ -303,4 +303,14 @@ func (d *DB) SetOperatorActive(ctx context.Context, name string, active bool, at
 		_, err = tx.ExecContext(ctx, d.q(`DELETE FROM operator_sessions WHERE operator = ?`), name)
 		return err
 	})
+}
+
+// ReplaceOperatorTOTPSecret replaces an operator's stored TOTP secret old by new (the same
+// secret sealed), only if old is still the one stored; none replaced is not an error.
+func (d *DB) ReplaceOperatorTOTPSecret(ctx context.Context, name, old, new string, at time.Time) error {
+	if _, err := d.db.ExecContext(ctx, d.q(`UPDATE operators SET totp_secret = ?, updated_at = ? WHERE name = ? AND totp_secret = ?`),
+		new, ftime(at), name, old); err != nil {
+		return fmt.Errorf("sqldb: replace operator totp: %w", err)
+	}
+	return nil
 }

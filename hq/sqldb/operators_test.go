@@ -182,3 +182,50 @@ func TestMaskPersonal(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditAppendOnly: the database itself refuses to change or delete an audit row (and, on
+// PostgreSQL, to truncate the table); the row is still there, unchanged, and appending works.
+func TestAuditAppendOnly(t *testing.T) {
+	for _, b := range dbtest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			d, err := Open(ctx, b.DSN(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			at := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+			e, err := d.AppendAudit(ctx, AuditEntry{At: at, Operator: "wang", Role: "admin", Action: "risk.put", Object: "220100", After: `{"level":"high"}`})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range []string{
+				`UPDATE audit_log SET operator = 'someone-else' WHERE id = ` + map[bool]string{true: "$1", false: "?"}[d.pg],
+				`DELETE FROM audit_log WHERE id = ` + map[bool]string{true: "$1", false: "?"}[d.pg],
+			} {
+				_, err := d.SQL().ExecContext(ctx, s, e.ID)
+				if err == nil || !strings.Contains(err.Error(), "append-only") {
+					t.Errorf("%s: %v; want refused as append-only", s, err)
+				}
+			}
+			if _, err := d.SQL().ExecContext(ctx, `DELETE FROM audit_log`); err == nil {
+				t.Error("DELETE of every row allowed")
+			}
+			if d.pg {
+				if _, err := d.SQL().ExecContext(ctx, `TRUNCATE audit_log`); err == nil {
+					t.Error("TRUNCATE allowed")
+				}
+			}
+			page, err := d.Audit(ctx, 0, 10)
+			if err != nil || len(page) != 1 || page[0].Operator != "wang" || page[0].ID != e.ID {
+				t.Fatalf("after the refused changes: %+v, %v", page, err)
+			}
+			if _, err := d.AppendAudit(ctx, AuditEntry{At: at.Add(time.Second), Operator: "li", Role: "ops", Action: "site.put", Object: "s1"}); err != nil {
+				t.Fatalf("append after the refused changes: %v", err)
+			}
+			if n, _ := d.AuditCount(ctx); n != 2 {
+				t.Fatalf("count = %d; want 2", n)
+			}
+		})
+	}
+}

@@ -44,6 +44,7 @@ func TestPlan(t *testing.T) {
 		"operators":         "reference",
 		"operator_sessions": "distributed by token_hash",
 		"audit_log":         "distributed by id",
+		"held_decisions":    "reference",
 		"goose_db_version":  "local",
 	}
 	seen := map[string]bool{}
