@@ -17,6 +17,7 @@ import (
 	checkpoint "github.com/yongji-county/checkpoint"
 	"github.com/yongji-county/checkpoint/hq"
 	"github.com/yongji-county/checkpoint/hq/internal/httpx"
+	"github.com/yongji-county/checkpoint/hq/internal/qrpng"
 	"github.com/yongji-county/checkpoint/hq/sqldb"
 )
 
@@ -230,7 +231,7 @@ func (h *handler) setupData(ctx context.Context, token string) (setupBody, error
 	if err != nil {
 		return setupBody{}, err
 	}
-	png, _, err := qrPNG(s.URL)
+	png, _, err := qrpng.Render(s.URL)
 	if err != nil {
 		return setupBody{}, err
 	}

@@ -169,7 +169,7 @@ func (h *handler) apiReset(w http.ResponseWriter, r *http.Request) {
 // codeBody is the live code as 查看吉祥码 shows it.
 type codeBody struct {
 	citizen.CodeView
-	QRPNG      string    `json:"qr_png"`     // data: URI of the QR, qrScale pixels per module
+	QRPNG      string    `json:"qr_png"`     // data: URI of the QR, qrpng.Scale pixels per module
 	QRModules  int       `json:"qr_modules"` // the QR's width in modules, quiet zone included
 	ServerTime time.Time `json:"server_time"`
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
+	"github.com/yongji-county/checkpoint/hq/internal/qrpng"
 )
 
 // TestBrowserCitizenFlow drives the pages in a real headless Chromium at phone size: register in
@@ -150,7 +151,7 @@ func TestBrowserCitizenFlow(t *testing.T) {
 	}
 	modules := 0
 	if res != nil {
-		_, n, _ := qrPNG(issued)
+		_, n, _ := qrpng.Render(issued)
 		modules = n
 	}
 	if modules > 0 {

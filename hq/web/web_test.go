@@ -19,6 +19,7 @@ import (
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
 	"github.com/yongji-county/checkpoint/hq/citizen"
+	"github.com/yongji-county/checkpoint/hq/internal/qrpng"
 )
 
 const (
@@ -413,7 +414,7 @@ func TestCodeAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w := img.Bounds().Dx(); w != c.QRModules*qrScale || (c.QRModules-8-17)%4 != 0 {
+	if w := img.Bounds().Dx(); w != c.QRModules*qrpng.Scale || (c.QRModules-8-17)%4 != 0 {
 		t.Errorf("png %d px for %d modules", w, c.QRModules)
 	}
 	bmp, _ := gozxing.NewBinaryBitmapFromImage(img)

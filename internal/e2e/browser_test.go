@@ -3,54 +3,20 @@ package e2e
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/yongji-county/checkpoint/internal/browsertest"
 )
 
 // newBrowser starts a headless Chromium for one test and returns its first tab, sized as a
 // phone (360×740 at device scale factor 2). No browser: the test skips, or fails under CI=true.
-// CHROMIUM names the binary. (The launch is hq/web's browser tests', which are not exported.)
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	path := os.Getenv("CHROMIUM")
-	if path == "" {
-		for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
-			if p, err := exec.LookPath(name); err == nil {
-				path = p
-				break
-			}
-		}
-	}
-	if path == "" {
-		msg := "no Chromium to drive the citizen pages: apt-get install chromium fonts-noto-cjk (scripts/deps.sh test), or set CHROMIUM"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		// A closed network: no QUIC, no background fetches, no updates, no sync.
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(360, 740),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelTab := chromedp.NewContext(actx)
-	ctx, cancelTime := context.WithTimeout(ctx, 3*time.Minute)
-	t.Cleanup(func() { cancelTime(); cancelTab(); cancelAlloc() })
-	phone(t, ctx, path)
+	ctx := browsertest.Start(t, 360, 740, 3*time.Minute)
+	phone(t, ctx, "chromium")
 	return ctx
 }
 
