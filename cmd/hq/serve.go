@@ -179,6 +179,15 @@ func envInt(k string, def int) int {
 
 // open creates the server and its listener; it prints the demo details when asked.
 func (m *serveMain) open(ctx context.Context, stdout io.Writer, log *slog.Logger) error {
+	// The SMS gateway first: a missing key stops HQ before it makes anything on disk.
+	cit := &server.Citizen{Secure: m.secureCookies || m.tlsCert != ""}
+	if m.demo {
+		cit.Outbox = sms.NewOutbox()
+	}
+	var err error
+	if cit.SMS, err = sms.FromEnv(m.smsKind, os.Getenv, log, cit.Outbox); err != nil {
+		return fmt.Errorf("serve: --sms %s: %w", m.smsKind, err)
+	}
 	if path, ok := strings.CutPrefix(m.dsn, "sqlite:"); ok && path != "" {
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 			return fmt.Errorf("serve: %w", err)
@@ -194,13 +203,6 @@ func (m *serveMain) open(ctx context.Context, stdout io.Writer, log *slog.Logger
 	root, err := loadRootKey(m.rootKey, m.dsn, log)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
-	}
-	cit := &server.Citizen{Secure: m.secureCookies || m.tlsCert != ""}
-	if m.demo {
-		cit.Outbox = sms.NewOutbox()
-	}
-	if cit.SMS, err = sms.FromEnv(m.smsKind, os.Getenv, log, cit.Outbox); err != nil {
-		return fmt.Errorf("serve: --sms %s: %w", m.smsKind, err)
 	}
 	srv, err := server.New(server.Config{Config: hq.Config{DSN: m.dsn, AdminToken: m.adminToken, IssueToken: m.issueToken,
 		TrustedProxies: m.trusted, Logger: log, RootKey: root, RetentionMonths: m.retentionMonths}, Citizen: cit,

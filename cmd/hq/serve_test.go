@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -223,4 +224,21 @@ func TestServeFlags(t *testing.T) {
 
 func wrap(f func(context.Context, []string, io.Writer, io.Writer) int) func(context.Context, []string, *bytes.Buffer, *bytes.Buffer) int {
 	return func(ctx context.Context, a []string, o, e *bytes.Buffer) int { return f(ctx, a, o, e) }
+}
+
+// TestServeSMSKeysMissing: a provider without its keys stops hq serve with the variables' names,
+// before anything (database, root key) is made on disk.
+func TestServeSMSKeysMissing(t *testing.T) {
+	for _, v := range []string{"CHECKPOINT_SMS", "CHECKPOINT_SMS_TENCENT_SECRET_ID", "CHECKPOINT_SMS_TENCENT_SECRET_KEY"} {
+		t.Setenv(v, "")
+	}
+	dir := t.TempDir()
+	var so, se bytes.Buffer
+	rc := runServe(context.Background(), []string{"--db", "sqlite:" + dir + "/data/hq.db", "--addr", "127.0.0.1:0", "--sms", "tencent"}, &so, &se)
+	if rc == 0 || !strings.Contains(se.String(), "CHECKPOINT_SMS_TENCENT_SECRET_ID") || !strings.Contains(se.String(), "缺少环境变量") {
+		t.Fatalf("exit %d, stderr %q; want a failure naming the missing variables", rc, se.String())
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("made %v before failing", entries)
+	}
 }
