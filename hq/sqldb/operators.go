@@ -210,39 +210,15 @@ func (d *DB) CreateOperatorSession(ctx context.Context, s OperatorSession) error
 }
 
 // TouchOperatorSession returns the live session of tokenHash at now and moves its idle end to
-// idleUntil (never past MaxUntil). An ended session is deleted and ErrNotFound returned, as for
-// one that does not exist.
+// idleUntil (never past MaxUntil; written on every call, as the console's idle timeout is short).
+// An ended session is deleted and ErrNotFound returned, as for one that does not exist.
 func (d *DB) TouchOperatorSession(ctx context.Context, tokenHash string, now, idleUntil time.Time) (OperatorSession, error) {
-	var s OperatorSession
-	err := d.tx(ctx, "touch operator session", func(tx *sql.Tx) error {
-		var created, seen, idle, maxU string
-		err := tx.QueryRowContext(ctx, d.q(`SELECT operator, created_at, seen_at, idle_until, max_until FROM operator_sessions WHERE token_hash = ?`), tokenHash).
-			Scan(&s.Operator, &created, &seen, &idle, &maxU)
-		if err == sql.ErrNoRows {
-			return fmt.Errorf("operator session: %w", ErrNotFound)
-		}
-		if err != nil {
-			return err
-		}
-		s.TokenHash = tokenHash
-		s.CreatedAt, s.SeenAt, s.IdleUntil, s.MaxUntil = ptime(created), ptime(seen), ptime(idle), ptime(maxU)
-		if !now.Before(s.IdleUntil) || !now.Before(s.MaxUntil) {
-			return errEnded
-		}
-		if idleUntil.After(s.MaxUntil) {
-			idleUntil = s.MaxUntil
-		}
-		s.SeenAt, s.IdleUntil = now, idleUntil
-		_, err = tx.ExecContext(ctx, d.q(`UPDATE operator_sessions SET seen_at = ?, idle_until = ? WHERE token_hash = ?`), ftime(now), ftime(idleUntil), tokenHash)
-		return err
-	})
-	if errors.Is(err, errEnded) {
-		if _, derr := d.db.ExecContext(ctx, d.q(`DELETE FROM operator_sessions WHERE token_hash = ?`), tokenHash); derr != nil {
-			return OperatorSession{}, fmt.Errorf("sqldb: touch operator session: %w", derr)
-		}
-		return OperatorSession{}, fmt.Errorf("sqldb: operator session ended: %w", ErrNotFound)
+	s, err := d.touchSession(ctx, "operator_sessions", "operator", tokenHash, now, idleUntil, 0)
+	if err != nil {
+		return OperatorSession{}, err
 	}
-	return s, err
+	return OperatorSession{TokenHash: tokenHash, Operator: s.owner, CreatedAt: s.createdAt, SeenAt: s.seenAt,
+		IdleUntil: s.idleUntil, MaxUntil: s.maxUntil}, nil
 }
 
 // DeleteOperatorSession deletes one session (none is not an error).

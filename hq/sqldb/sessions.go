@@ -35,48 +35,63 @@ func (d *DB) CreateCitizenSession(ctx context.Context, s CitizenSession) error {
 	})
 }
 
-// sessionTouchEvery is how far a session's idle end must move before it is written.
+// sessionTouchEvery is how far a citizen session's idle end must move before it is written: a
+// page polling its code would otherwise write on every request.
 const sessionTouchEvery = time.Minute
 
-// TouchCitizenSession returns the live session of tokenHash at now and moves its idle end to
-// idleUntil (never past its MaxUntil; written only when that moves it by a minute or more). A session that has ended is deleted and ErrNotFound
-// returned, as for one that does not exist.
-func (d *DB) TouchCitizenSession(ctx context.Context, tokenHash string, now, idleUntil time.Time) (CitizenSession, error) {
-	var s CitizenSession
-	err := d.tx(ctx, "touch citizen session", func(tx *sql.Tx) error {
+// session is what citizen and operator sessions share: their owner and their times.
+type session struct {
+	owner                                  string
+	createdAt, seenAt, idleUntil, maxUntil time.Time
+}
+
+// touchSession returns the live session of tokenHash in table (owner in column ownerCol) at now
+// and moves its idle end to idleUntil (never past its max), writing only when that moves it by
+// every or more. A session that has ended is deleted and ErrNotFound returned, as for one that
+// does not exist. table and ownerCol are this package's constants, never input.
+func (d *DB) touchSession(ctx context.Context, table, ownerCol, tokenHash string, now, idleUntil time.Time, every time.Duration) (session, error) {
+	var s session
+	err := d.tx(ctx, "touch "+table, func(tx *sql.Tx) error {
 		var created, seen, idle, maxU string
-		err := tx.QueryRowContext(ctx, d.q(`SELECT citizen_id, created_at, seen_at, idle_until, max_until FROM citizen_sessions WHERE token_hash = ?`), tokenHash).
-			Scan(&s.CitizenID, &created, &seen, &idle, &maxU)
+		err := tx.QueryRowContext(ctx, d.q(`SELECT `+ownerCol+`, created_at, seen_at, idle_until, max_until FROM `+table+` WHERE token_hash = ?`), tokenHash).
+			Scan(&s.owner, &created, &seen, &idle, &maxU)
 		if err == sql.ErrNoRows {
-			return fmt.Errorf("citizen session: %w", ErrNotFound)
+			return fmt.Errorf("%s: %w", table, ErrNotFound)
 		}
 		if err != nil {
 			return err
 		}
-		s.TokenHash = tokenHash
-		s.CreatedAt, s.SeenAt, s.IdleUntil, s.MaxUntil = ptime(created), ptime(seen), ptime(idle), ptime(maxU)
-		if !now.Before(s.IdleUntil) || !now.Before(s.MaxUntil) {
+		s.createdAt, s.seenAt, s.idleUntil, s.maxUntil = ptime(created), ptime(seen), ptime(idle), ptime(maxU)
+		if !now.Before(s.idleUntil) || !now.Before(s.maxUntil) {
 			return errEnded
 		}
-		if idleUntil.After(s.MaxUntil) {
-			idleUntil = s.MaxUntil
-		}
-		// A page polling its code would otherwise write on every request: the idle end moves
-		// only once it has slipped by more than a minute.
-		if idleUntil.Sub(s.IdleUntil) < sessionTouchEvery {
+		idleUntil = minTime(idleUntil, s.maxUntil)
+		if idleUntil.Sub(s.idleUntil) < every {
 			return nil
 		}
-		s.SeenAt, s.IdleUntil = now, idleUntil
-		_, err = tx.ExecContext(ctx, d.q(`UPDATE citizen_sessions SET seen_at = ?, idle_until = ? WHERE token_hash = ?`), ftime(now), ftime(idleUntil), tokenHash)
+		s.seenAt, s.idleUntil = now, idleUntil
+		_, err = tx.ExecContext(ctx, d.q(`UPDATE `+table+` SET seen_at = ?, idle_until = ? WHERE token_hash = ?`), ftime(now), ftime(idleUntil), tokenHash)
 		return err
 	})
 	if errors.Is(err, errEnded) {
-		if _, derr := d.db.ExecContext(ctx, d.q(`DELETE FROM citizen_sessions WHERE token_hash = ?`), tokenHash); derr != nil {
-			return CitizenSession{}, fmt.Errorf("sqldb: touch citizen session: %w", derr)
+		if _, derr := d.db.ExecContext(ctx, d.q(`DELETE FROM `+table+` WHERE token_hash = ?`), tokenHash); derr != nil {
+			return session{}, fmt.Errorf("sqldb: touch %s: %w", table, derr)
 		}
-		return CitizenSession{}, fmt.Errorf("sqldb: citizen session ended: %w", ErrNotFound)
+		return session{}, fmt.Errorf("sqldb: %s ended: %w", table, ErrNotFound)
 	}
 	return s, err
+}
+
+// TouchCitizenSession returns the live session of tokenHash at now and moves its idle end to
+// idleUntil (never past its MaxUntil; written only when that moves it by a minute or more). A
+// session that has ended is deleted and ErrNotFound returned, as for one that does not exist.
+func (d *DB) TouchCitizenSession(ctx context.Context, tokenHash string, now, idleUntil time.Time) (CitizenSession, error) {
+	s, err := d.touchSession(ctx, "citizen_sessions", "citizen_id", tokenHash, now, idleUntil, sessionTouchEvery)
+	if err != nil {
+		return CitizenSession{}, err
+	}
+	return CitizenSession{TokenHash: tokenHash, CitizenID: s.owner, CreatedAt: s.createdAt, SeenAt: s.seenAt,
+		IdleUntil: s.idleUntil, MaxUntil: s.maxUntil}, nil
 }
 
 // DeleteCitizenSession deletes one session (none is not an error).
