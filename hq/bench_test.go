@@ -63,7 +63,7 @@ func BenchmarkIngest(b *testing.B) {
 	for _, be := range dbtest.Backends() {
 		b.Run(be.Name, func(b *testing.B) {
 			e := newEnv(b, be.DSN(b), Config{})
-			if ps, err := e.srv.db.Partitions(context.Background()); err != nil || be.Name == "postgres" && len(ps) == 0 {
+			if ps, err := e.srv.db.Partitions(context.Background()); err != nil || be.Name != "sqlite" && len(ps) == 0 {
 				b.Fatalf("records partitions = %v, %v; want the monthly partitions on PostgreSQL", ps, err)
 			}
 			bodies := make([][]byte, 0, 64)

@@ -162,8 +162,7 @@ func (d *DB) Distribute(ctx context.Context) ([]DistributeStep, error) {
 	if len(unplanned) > 0 {
 		return nil, fmt.Errorf("sqldb: distribute: no plan for table(s) %s (add them to sqldb.Plan)", strings.Join(unplanned, ", "))
 	}
-	order := map[Placement]int{Reference: 0, Distributed: 1, Local: 2}
-	slices.SortStableFunc(steps, func(a, b DistributeStep) int { return order[a.Placement] - order[b.Placement] })
+	orderSteps(steps)
 	for i := range steps {
 		s := &steps[i]
 		now, err := d.placement(ctx, s.Table)
@@ -198,11 +197,81 @@ func (d *DB) Distribute(ctx context.Context) ([]DistributeStep, error) {
 			q = `SELECT create_distributed_table($1::regclass, $2)`
 			args = append(args, s.Column)
 		}
-		if _, err := d.db.ExecContext(ctx, q, args...); err != nil {
+		if err := d.place(ctx, s.Table, q, args); err != nil {
 			return steps[:i], fmt.Errorf("sqldb: distribute: %s: %w", s.Table, err)
 		}
 	}
 	return steps, nil
+}
+
+// place runs one create_distributed_table or create_reference_table. Citus refuses a table with
+// triggers of its own (audit_log's append-only triggers) unless citus.enable_unsafe_triggers is
+// on; with it, Citus creates the triggers on every shard and the trigger function on every node.
+// HQ's triggers only refuse a change to the row or table they fire on, so they are safe per
+// shard. The setting is local to the transaction of that one table.
+func (d *DB) place(ctx context.Context, table, q string, args []any) error {
+	trig, err := d.triggers(ctx, table)
+	if err != nil {
+		return err
+	}
+	if len(trig) == 0 {
+		_, err := d.db.ExecContext(ctx, q, args...)
+		return err
+	}
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SET LOCAL citus.enable_unsafe_triggers = on`); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// triggers lists the triggers of table that the schema made (not PostgreSQL's internal ones for
+// constraints, nor Citus' own), by name.
+func (d *DB) triggers(ctx context.Context, table string) ([]string, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT t.tgname FROM pg_trigger t
+		JOIN pg_class c ON c.oid = t.tgrelid
+		WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = $1 AND NOT t.tgisinternal
+		AND t.tgname NOT LIKE 'truncate_trigger%'
+		ORDER BY t.tgname`, table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// orderSteps sorts the steps as Citus needs them: reference tables first, then the distributed
+// ones, a table colocated with another after that other, and the local ones last.
+func orderSteps(steps []DistributeStep) {
+	order := map[Placement]int{Reference: 0, Distributed: 1, Local: 2}
+	// A table colocated with another comes after it: Citus needs the other distributed first.
+	colocated := func(s DistributeStep) int {
+		if s.Colocate != "" {
+			return 1
+		}
+		return 0
+	}
+	slices.SortStableFunc(steps, func(a, b DistributeStep) int {
+		if d := order[a.Placement] - order[b.Placement]; d != 0 {
+			return d
+		}
+		return colocated(a) - colocated(b)
+	})
 }
 
 // tables lists the tables of the current schema that are not partitions of another.

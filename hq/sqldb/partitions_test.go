@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,6 +24,13 @@ func partitionOf(t *testing.T, d *DB, id string) string {
 	var n string
 	if err := d.SQL().QueryRow(`SELECT tableoid::regclass::text FROM records WHERE id = $1`, id).Scan(&n); err != nil {
 		t.Fatalf("partition of %s: %v", id, err)
+	}
+	// On Citus the row is read on a worker, from a shard: schema.records_default_120040.
+	if i := strings.LastIndexByte(n, '.'); i >= 0 {
+		n = n[i+1:]
+	}
+	if i := strings.LastIndexByte(n, '_'); i >= 0 && strings.Trim(n[i+1:], "0123456789") == "" && len(n[i+1:]) >= 6 {
+		n = n[:i]
 	}
 	return n
 }
@@ -236,7 +244,7 @@ func TestExpireRecords(t *testing.T) {
 			if e.KeptHeld != 1 {
 				t.Errorf("KeptHeld = %d; want 1", e.KeptHeld)
 			}
-			if b.Name == "postgres" {
+			if b.Name != "sqlite" {
 				want := []string{monthPartition(old), monthPartition(old.AddDate(0, 1, 0))}
 				if !slices.Equal(e.Dropped, want) || e.Deleted != 1 || e.MovedHeld != 1 {
 					t.Errorf("expiry = %+v; want dropped %v, 1 deleted, 1 held moved", e, want)

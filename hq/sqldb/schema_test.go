@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -306,6 +307,74 @@ func TestNoDistributedLocks(t *testing.T) {
 		}
 		if !hit {
 			t.Errorf("%q not caught", bad)
+		}
+	}
+}
+
+// TestTriggersFound checks what Distribute relies on to place audit_log on Citus: the schema's
+// own triggers are found (Citus refuses a table with triggers unless
+// citus.enable_unsafe_triggers is on for its placement), and a table without any has none.
+func TestTriggersFound(t *testing.T) {
+	for _, b := range dbtest.Backends() {
+		if b.Name == "sqlite" {
+			continue
+		}
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			d, err := Open(ctx, b.DSN(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			got, err := d.triggers(ctx, "audit_log")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := []string{"audit_log_no_change", "audit_log_no_truncate"}; !slices.Equal(got, want) {
+				t.Fatalf("audit_log triggers %v, want %v", got, want)
+			}
+			if got, err := d.triggers(ctx, "records"); err != nil || len(got) != 0 {
+				t.Fatalf("records triggers %v, %v; want none", got, err)
+			}
+		})
+	}
+}
+
+// TestDistributeOrder: Citus refuses to colocate a table with one not yet distributed
+// ("relation records is not distributed"), so every colocated table must come after its
+// target, and every reference table before the distributed ones.
+func TestDistributeOrder(t *testing.T) {
+	steps := make([]DistributeStep, len(Plan))
+	for i, p := range Plan {
+		steps[i] = DistributeStep{TablePlan: p}
+	}
+	// Distribute starts from the catalog's tables, by name (rechecks before records).
+	slices.SortFunc(steps, func(a, b DistributeStep) int { return strings.Compare(a.Table, b.Table) })
+	orderSteps(steps)
+	at := map[string]int{}
+	for i, s := range steps {
+		at[s.Table] = i
+	}
+	lastRef := -1
+	for i, s := range steps {
+		if s.Placement == Reference {
+			lastRef = i
+		}
+	}
+	for i, s := range steps {
+		if s.Placement == Distributed && i < lastRef {
+			t.Errorf("%s (distributed) comes before reference table %s", s.Table, steps[lastRef].Table)
+		}
+		if s.Colocate == "" {
+			continue
+		}
+		j, ok := at[s.Colocate]
+		if !ok {
+			t.Errorf("%s is colocated with %s, which has no plan", s.Table, s.Colocate)
+			continue
+		}
+		if j > i {
+			t.Errorf("%s (step %d) is colocated with %s, placed later (step %d)", s.Table, i, s.Colocate, j)
 		}
 	}
 }

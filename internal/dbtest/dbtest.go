@@ -23,9 +23,34 @@ type Backend struct {
 	DSN func(t testing.TB) string
 }
 
-// Backends lists SQLite and PostgreSQL.
+// Backends lists SQLite and PostgreSQL, and a Citus cluster when CHECKPOINT_CITUS_DSN names
+// one's coordinator and the test package has set Distribute (package citus does).
 func Backends() []Backend {
-	return []Backend{{"sqlite", SQLiteDSN}, {"postgres", PostgresDSN}}
+	bs := []Backend{{"sqlite", SQLiteDSN}, {"postgres", PostgresDSN}}
+	if os.Getenv("CHECKPOINT_CITUS_DSN") != "" && Distribute != nil {
+		bs = append(bs, Backend{"citus", CitusDSN})
+	}
+	return bs
+}
+
+// Distribute migrates the database dsn names and places HQ's tables on its Citus cluster
+// (sqldb.Open and DB.Distribute; set by package dbtest/citus, which dbtest cannot import).
+var Distribute func(ctx context.Context, dsn string) error
+
+// CitusDSN creates a schema of its own on the Citus coordinator CHECKPOINT_CITUS_DSN names,
+// migrates it and distributes its tables, and returns a DSN whose search_path is that schema.
+// No CI run has Citus: these tests run where a cluster is at hand (docs/HQ.md, "Scaling out").
+func CitusDSN(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv("CHECKPOINT_CITUS_DSN")
+	if base == "" || Distribute == nil {
+		t.Skip("Citus tests skipped: set CHECKPOINT_CITUS_DSN to a Citus coordinator")
+	}
+	dsn := SchemaDSN(t, base)
+	if err := Distribute(context.Background(), dsn); err != nil {
+		t.Fatalf("distribute on Citus: %v", err)
+	}
+	return dsn
 }
 
 // SQLiteDSN returns a DSN for a new SQLite file in t's temp dir.
