@@ -51,6 +51,7 @@ func screenshot(t *testing.T, ctx context.Context, dir, name string) {
 func TestBrowserConsole(t *testing.T) {
 	e := newTenv(t, false)
 	e.seedKiosks(4)
+	e.pull("pending=3; quarantined=1; oldest=2026-12-01T01:40:00Z; refused=1; refusal=bad_signature; version=1.4.0")
 	ctx := newBrowser(t)
 	dir := t.TempDir()
 	u := e.ts.URL
@@ -111,6 +112,12 @@ func TestBrowserConsole(t *testing.T) {
 	// 总览 polls by itself: a check pushed now shows up without a reload.
 	e.pushChecks(1)
 	poll("总览 refresh", `document.querySelector('[data-k="checks_today"]').textContent === "5" && document.querySelector('#overview').dataset.polled >= "1"`, 15*time.Second)
+	if got := text("#sites tbody tr"); !strings.Contains(got, "永吉县人民医院") || !strings.Contains(got, "1 / 2") || !strings.Contains(got, "3") {
+		t.Errorf("the site's row after the refresh: %q", got)
+	}
+	if got := text("#refused tbody tr"); !strings.Contains(got, "一号入口") || !strings.Contains(got, "签名无效") {
+		t.Errorf("the refusing kiosk after the refresh: %q", got)
+	}
 	screenshot(t, ctx, dir, "overview")
 
 	do("风险地区", chromedp.Click(chromedp.CSS(`.nav a[href="/admin/risk"]`)), chromedp.WaitVisible(chromedp.CSS("#import-form")))
