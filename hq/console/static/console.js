@@ -76,7 +76,7 @@
         cell(tr, d.name, d.id);
         cell(tr, d.site_id);
         cell(tr, d.revoked ? root.dataset.revoked : root.dataset.inUse);
-        cell(tr, d.online ? root.dataset.online : root.dataset.offline);
+        cell(tr, d.online ? root.dataset.up : root.dataset.down);
         cell(tr, time(d.last_seen));
         num(tr, known(d.pending));
         cell(tr, d.version || root.dataset.unknown);
