@@ -148,6 +148,11 @@ func TestOverview(t *testing.T) {
 			}
 			e.pushBodies(`{"verdict":"turn_back","reasons":["household_high_risk"],"online":false,"scanned_at":"2026-12-01T02:00:00Z","confirmed_at":"2026-12-01T02:00:05Z"}`,
 				`{"verdict":"refer","reasons":["fever"],"temp_tenths":385,"online":false,"scanned_at":"2026-12-01T02:00:00Z","confirmed_at":"2026-12-01T02:00:05Z"}`)
+			// HQ's own fever threshold counts fevers, whatever the kiosk judged: 37.2 °C from 37.0.
+			if st := e.api("PUT", "/api/v1/admin/settings", "Bearer "+testAdminToken, map[string]any{"rules": map[string]any{"fever_c": 37.0}}, nil); st != 200 {
+				t.Fatalf("settings: %d", st)
+			}
+			e.pushBodies(`{"verdict":"pass","reasons":[],"temp_tenths":372,"online":false,"scanned_at":"2026-12-01T02:00:00Z","confirmed_at":"2026-12-01T02:00:05Z"}`)
 			c := e.as(RoleViewer)
 			if o := e.overviewJSON(c); o.LastSync.IsZero() == false || o.KiosksOnline != 0 || o.Sites[0].Pending != nil {
 				t.Fatalf("before any pull: %+v", o)
@@ -155,9 +160,9 @@ func TestOverview(t *testing.T) {
 			e.pull("pending=7; quarantined=2; oldest=2026-12-01T01:00:00Z; refused=1; refusal=bad_signature; version=1.4.0")
 			e.fresh()
 			o := e.overviewJSON(c)
-			if o.Kiosks != 2 || o.KiosksActive != 1 || o.KiosksOnline != 1 || o.ChecksToday != 5 || o.Checks != 5 || o.LastSync.IsZero() ||
+			if o.Kiosks != 2 || o.KiosksActive != 1 || o.KiosksOnline != 1 || o.ChecksToday != 6 || o.Checks != 6 || o.LastSync.IsZero() ||
 				len(o.Devices) != 2 || o.Pending != 7 || o.Quarantined != 2 || o.RefusedKiosks != 1 || o.TurnedBackToday != 1 ||
-				o.ReviewToday != 1 || o.FeversToday != 1 {
+				o.ReviewToday != 1 || o.FeversToday != 2 {
 				t.Fatalf("overview = %+v", o)
 			}
 			if len(o.Sites) != 1 {
@@ -165,7 +170,7 @@ func TestOverview(t *testing.T) {
 			}
 			s := o.Sites[0]
 			if s.Name != "永吉县人民医院" || s.Kiosks != 1 || s.KiosksOnline != 1 || s.Pending == nil || *s.Pending != 7 || *s.Quarantined != 2 ||
-				s.ChecksToday != 5 || s.TurnedBack != 1 || s.Review != 1 || s.Fevers != 1 || s.LastSync.IsZero() {
+				s.ChecksToday != 6 || s.TurnedBack != 1 || s.Review != 1 || s.Fevers != 2 || s.LastSync.IsZero() {
 				t.Fatalf("site row = %+v", s)
 			}
 			d := o.Devices[0]
@@ -176,7 +181,7 @@ func TestOverview(t *testing.T) {
 				t.Fatalf("the kiosk that never reported = %+v", d)
 			}
 			p := e.get(c, "/admin/")
-			for _, want := range []string{"一号入口", `data-k="checks">5<`, `data-k="pending">7<`, `data-k="refused_kiosks">1<`,
+			for _, want := range []string{"一号入口", `data-k="checks">6<`, `data-k="fevers_today">2<`, `data-k="pending">7<`, `data-k="refused_kiosks">1<`,
 				`data-k="kiosks_online">1<`, "签名无效（内容被篡改）", "1.4.0", "永吉县人民医院"} {
 				if p.status != 200 || !strings.Contains(p.body, want) {
 					t.Errorf("overview page (%d) lacks %q", p.status, want)
@@ -196,15 +201,15 @@ func TestOverview(t *testing.T) {
 			c = e.as(RoleAdmin)
 			// One computation serves every page for overviewTTL.
 			e.pushChecks(2)
-			if o := e.overviewJSON(c); o.Checks != 5 {
+			if o := e.overviewJSON(c); o.Checks != 6 {
 				t.Fatalf("within the TTL: %+v", o)
 			}
 			e.fresh()
-			if o := e.overviewJSON(c); o.ChecksToday != 2 || o.Checks != 7 || o.TurnedBackToday != 0 || o.KiosksOnline != 0 {
+			if o := e.overviewJSON(c); o.ChecksToday != 2 || o.Checks != 8 || o.TurnedBackToday != 0 || o.KiosksOnline != 0 {
 				t.Fatalf("next day's overview = %+v", o)
 			}
 			p = e.get(c, "/admin/")
-			if p.status != 200 || !strings.Contains(p.body, `data-k="checks">7<`) || !strings.Contains(p.body, `data-k="kiosks_online">0<`) {
+			if p.status != 200 || !strings.Contains(p.body, `data-k="checks">8<`) || !strings.Contains(p.body, `data-k="kiosks_online">0<`) {
 				t.Fatalf("overview page: %d", p.status)
 			}
 		})
