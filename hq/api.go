@@ -397,10 +397,14 @@ func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request, dev sqldb.
 	now := s.now().UTC()
 	resp := checkpoint.ConfigResponse{Datasets: []checkpoint.Envelope{}, RootChain: chain, ServerTime: now}
 	resp.Epoch = epoch
+	riskSent := int64(sqldb.Unknown)
 	for _, name := range checkpoint.Datasets {
 		v := vers[name]
 		if hv, ok := have[name]; ok && hv == v {
 			continue
+		}
+		if name == checkpoint.DatasetRisk {
+			riskSent = v
 		}
 		var raw []byte
 		tag := ""
@@ -429,6 +433,7 @@ func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request, dev sqldb.
 		}
 		resp.Datasets = append(resp.Datasets, env)
 	}
+	s.noteKioskStatus(ctx, r, dev, have, riskSent)
 	httpx.WriteJSON(w, http.StatusOK, resp)
 }
 

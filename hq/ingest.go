@@ -312,11 +312,12 @@ func (s *Server) handleBatches(w http.ResponseWriter, r *http.Request, dev sqldb
 			return
 		}
 	}
-	_, sn, err := s.current(ctx)
+	vers, sn, err := s.current(ctx)
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
+	ctx = s.withFever(ctx, vers) // the day counters' fevers (sqldb.DayCounters)
 	view := &batchView{sn: sn, parent: map[string]string{}, staff: map[string]checkpoint.Staff{}}
 	results := make([]checkpoint.RecordResult, len(req.Records))
 	accepted := make([]checkpoint.Record, 0, len(req.Records))

@@ -96,6 +96,7 @@ type Server struct {
 	metrics       *metrics
 	snap          snapshotCache
 	devSets       deviceSets
+	fever         feverCache
 	handler       http.Handler
 	routes        []string
 

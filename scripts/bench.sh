@@ -6,11 +6,13 @@
 #      if it is not): the storage layer alone and through HTTP from one kiosk in the same run, then
 #      200 kiosks pushing at once
 #   4. 100,000 records kiosk → HQ end to end on SQLite and PostgreSQL
-#   5. the kiosk over a shift (internal/kioske2e, gocv): frame-in → verdict p50/p95 over 60 people
+#   5. HQ console: 总览 (GET /admin/, rendered uncached, with an operator's session) at 500 kiosks
+#      and 1,000,000 records on SQLite and PostgreSQL, p50/p95
+#   6. the kiosk over a shift (internal/kioske2e, gocv): frame-in → verdict p50/p95 over 60 people
 #      (camera pipeline + station verify, in process), warm start exec → window (median of 5, the
 #      real binary under Xvfb), RSS while the camera loop runs for BENCH_SOAK (default 10m)
 # The machine may be shared and noisy: read medians and ratios, and the load average printed last.
-# BENCH_ONLY=decode|store|hq|sync|kiosk runs one group.
+# BENCH_ONLY=decode|store|hq|console|sync|kiosk runs one group.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 only=${BENCH_ONLY:-}
@@ -43,6 +45,10 @@ if run hq; then
 	gobench 'BenchmarkIngest' ./hq/sqldb 100x 3
 	gobench 'BenchmarkIngest$' ./hq 60x 3
 	gobench 'Kiosks200' ./hq 1x
+fi
+if run console; then
+	printf '\n== HQ console: 总览 at 500 kiosks and %s records (SQLite and PostgreSQL), uncached, p50/p95\n' "${CHECKPOINT_BENCH_RECORDS:-1000000}"
+	CHECKPOINT_BENCH_RECORDS=${CHECKPOINT_BENCH_RECORDS:-1000000} gobench 'BenchmarkOverview' ./hq/console 40x
 fi
 if run sync; then
 	printf '\n== kiosk → HQ end to end, 100,000 records\n'

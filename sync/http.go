@@ -140,7 +140,11 @@ func (c *Client) getConfig(ctx context.Context, base string, dev store.Device, c
 		}
 	}
 	var resp checkpoint.ConfigResponse
-	err := c.do(ctx, c.cfg.RequestTimeout, http.MethodGet, base, "/api/v1/config?"+q.Encode(), dev, nil, false, &resp)
+	hdr := http.Header{}
+	if v := c.kioskStatus(ctx).Header(); v != "" {
+		hdr.Set(checkpoint.KioskStatusHeader, v)
+	}
+	err := c.doHeader(ctx, c.cfg.RequestTimeout, http.MethodGet, base, "/api/v1/config?"+q.Encode(), dev, nil, false, hdr, &resp)
 	return resp, err
 }
 
@@ -148,6 +152,11 @@ func (c *Client) getConfig(ctx context.Context, base string, dev store.Device, c
 // transport can replay it); gz marks it gzip-encoded. A 200 answer is decoded into out; any other
 // status becomes an *HTTPError. dev.ID == "" sends no credential (enrollment).
 func (c *Client) do(ctx context.Context, timeout time.Duration, method, base, path string, dev store.Device, body func() io.Reader, gz bool, out any) error {
+	return c.doHeader(ctx, timeout, method, base, path, dev, body, gz, nil, out)
+}
+
+// doHeader is do with extra request headers.
+func (c *Client) doHeader(ctx context.Context, timeout time.Duration, method, base, path string, dev store.Device, body func() io.Reader, gz bool, hdr http.Header, out any) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var rd io.Reader
@@ -164,6 +173,9 @@ func (c *Client) do(ctx context.Context, timeout time.Duration, method, base, pa
 	}
 	if gz {
 		req.Header.Set("Content-Encoding", "gzip")
+	}
+	for k, vs := range hdr {
+		req.Header[k] = vs
 	}
 	req.Header.Set("Accept", "application/json")
 	if dev.ID != "" {

@@ -84,6 +84,9 @@ type Config struct {
 
 	// DeviceName is sent at enrollment so HQ operators can tell kiosks apart.
 	DeviceName string
+	// AppVersion is the kiosk software's version, reported to HQ on every config pull
+	// (checkpoint.KioskStatusHeader); empty: the main module's version from the build info.
+	AppVersion string
 
 	// OnStatus, when set, is called with every new Status, from the goroutine that changed it.
 	// It must not block; a Fyne UI wraps its work in fyne.Do.

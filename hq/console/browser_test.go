@@ -51,6 +51,9 @@ func screenshot(t *testing.T, ctx context.Context, dir, name string) {
 func TestBrowserConsole(t *testing.T) {
 	e := newTenv(t, false)
 	e.seedKiosks(4)
+	e.pushBodies(`{"verdict":"turn_back","reasons":["household_high_risk"],"online":true,"scanned_at":"2026-12-01T02:00:00Z","confirmed_at":"2026-12-01T02:00:05Z"}`,
+		`{"verdict":"refer","reasons":["fever"],"temp_tenths":386,"online":true,"scanned_at":"2026-12-01T02:00:00Z","confirmed_at":"2026-12-01T02:00:05Z"}`)
+	e.pull("pending=3; quarantined=1; oldest=2026-12-01T01:40:00Z; refused=1; refusal=bad_signature; version=1.4.0")
 	ctx := newBrowser(t)
 	dir := t.TempDir()
 	u := e.ts.URL
@@ -105,12 +108,21 @@ func TestBrowserConsole(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#code"), code))
 	screenshot(t, ctx, dir, "login")
 	do("login", chromedp.Click(chromedp.CSS(`#login-form button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS("#overview")))
-	if got := text(`[data-k="checks_today"]`); got != "4" {
-		t.Errorf("checks today = %q; want 4", got)
+	if got := text(`[data-k="checks_today"]`); got != "6" {
+		t.Errorf("checks today = %q; want 6", got)
 	}
 	// 总览 polls by itself: a check pushed now shows up without a reload.
 	e.pushChecks(1)
-	poll("总览 refresh", `document.querySelector('[data-k="checks_today"]').textContent === "5" && document.querySelector('#overview').dataset.polled >= "1"`, 15*time.Second)
+	poll("总览 refresh", `document.querySelector('[data-k="checks_today"]').textContent === "7" && document.querySelector('#overview').dataset.polled >= "1"`, 15*time.Second)
+	if got := text("#sites tbody tr"); !strings.Contains(got, "永吉县人民医院") || !strings.Contains(got, "1 / 2") || !strings.Contains(got, "3") {
+		t.Errorf("the site's row after the refresh: %q", got)
+	}
+	if got := text("#devices tbody tr"); !strings.Contains(got, zh["ov_online_yes"]) || strings.Contains(got, `"`) {
+		t.Errorf("the first kiosk's row after the refresh: %q", got)
+	}
+	if got := text("#refused tbody tr"); !strings.Contains(got, "一号入口") || !strings.Contains(got, "签名无效") {
+		t.Errorf("the refusing kiosk after the refresh: %q", got)
+	}
 	screenshot(t, ctx, dir, "overview")
 
 	do("风险地区", chromedp.Click(chromedp.CSS(`.nav a[href="/admin/risk"]`)), chromedp.WaitVisible(chromedp.CSS("#import-form")))

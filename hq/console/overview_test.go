@@ -5,12 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	checkpoint "github.com/yongji-county/checkpoint"
+	"github.com/yongji-county/checkpoint/hq"
 	"github.com/yongji-county/checkpoint/hq/sqldb"
+	"github.com/yongji-county/checkpoint/internal/dbtest"
 )
 
 const fakePHC = "$argon2id$v=19$m=65536,t=3,p=2$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"
@@ -70,49 +74,164 @@ func (e *tenv) api(method, path, auth string, body, out any) int {
 	return r.StatusCode
 }
 
-// TestOverview: 总览's numbers come from the core: kiosks, last sync, checks today.
-func TestOverview(t *testing.T) {
-	e := newTenv(t, false)
-	ids := e.seedKiosks(3)
-	if st := e.api("POST", "/api/v1/admin/devices/"+ids[1]+"/revoke", "Bearer "+testAdminToken, nil, nil); st != 200 {
-		t.Fatalf("revoke: %d", st)
+// newTenvAt is newTenv (not secure) with HQ's database at dsn.
+func newTenvAt(t *testing.T, dsn string) *tenv {
+	t.Helper()
+	clk := &clock{t: time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)}
+	root, err := checkpoint.GenerateRootKey()
+	if err != nil {
+		t.Fatal(err)
 	}
-	c := e.as(RoleViewer)
-	r := e.get(c, "/admin/overview.json")
-	var o Overview
-	if err := json.Unmarshal([]byte(r.body), &o); err != nil || r.status != 200 {
-		t.Fatalf("overview: %d %v", r.status, err)
+	core, err := hq.New(hq.Config{DSN: dsn, AdminToken: testAdminToken, Now: clk.Now, ClientRate: 1e6, ClientBurst: 1e6,
+		DeviceRate: 1e6, DeviceBurst: 1e6, RootKey: root})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if o.Kiosks != 2 || o.KiosksActive != 1 || o.ChecksToday != 3 || o.Checks != 3 || o.LastSync.IsZero() || len(o.Devices) != 2 {
-		t.Fatalf("overview = %+v", o)
+	t.Cleanup(func() { core.Close() })
+	h, err := newHandler(Config{Core: core, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
 	}
-	e.clk.Add(24 * time.Hour)
-	r = e.get(c, "/admin/overview.json")
-	if r.status != http.StatusUnauthorized {
-		// a day later the session has ended: log in again
-		t.Fatalf("a day later: %d", r.status)
+	mux := http.NewServeMux()
+	mux.Handle("/admin/", h.routes())
+	mux.Handle("/api/", core.Handler())
+	ts := httptest.NewServer(mux)
+	t.Cleanup(ts.Close)
+	return &tenv{t: t, clk: clk, core: core, h: h, ts: ts, dsn: dsn}
+}
+
+// pull makes the first kiosk's config pull with the status header status ("" for none).
+func (e *tenv) pull(status string) {
+	e.t.Helper()
+	req, _ := http.NewRequest("GET", e.ts.URL+"/api/v1/config", nil)
+	req.Header.Set("Authorization", "Bearer "+e.kiosk.DeviceID+"."+e.kiosk.Secret)
+	if status != "" {
+		req.Header.Set(checkpoint.KioskStatusHeader, status)
 	}
-	c = e.as(RoleAdmin)
-	// One computation serves every page for overviewTTL.
-	e.pushChecks(2)
-	if r := e.get(c, "/admin/overview.json"); json.Unmarshal([]byte(r.body), &o) != nil || o.Checks != 3 {
-		t.Fatalf("within the TTL: %+v", o)
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
 	}
-	e.h.ovMu.Lock()
-	e.h.ovAt = time.Time{} // as if overviewTTL had passed
-	e.h.ovMu.Unlock()
-	if r := e.get(c, "/admin/overview.json"); json.Unmarshal([]byte(r.body), &o) != nil || o.ChecksToday != 2 || o.Checks != 5 {
-		t.Fatalf("next day's overview = %+v", o)
+	r.Body.Close()
+	if r.StatusCode != 200 {
+		e.t.Fatalf("config pull: %d", r.StatusCode)
 	}
+}
+
+// fresh drops the cached 总览, as if overviewTTL had passed.
+func (e *tenv) fresh() {
 	e.h.ovMu.Lock()
 	e.h.ovAt = time.Time{}
 	e.h.ovMu.Unlock()
-	if r := e.get(c, "/admin/overview.json"); json.Unmarshal([]byte(r.body), &o) != nil || o.ChecksToday != 2 || o.Checks != 5 {
-		t.Fatalf("again = %+v", o)
+}
+
+func (e *tenv) overviewJSON(c *http.Client) Overview {
+	e.t.Helper()
+	r := e.get(c, "/admin/overview.json")
+	var o Overview
+	if err := json.Unmarshal([]byte(r.body), &o); err != nil || r.status != 200 {
+		e.t.Fatalf("overview: %d %v", r.status, err)
 	}
-	p := e.get(c, "/admin/")
-	if p.status != 200 || !bytes.Contains([]byte(p.body), []byte("一号入口")) || !bytes.Contains([]byte(p.body), []byte(`data-k="checks">5<`)) {
-		t.Fatalf("overview page: %d", p.status)
+	return o
+}
+
+// TestOverview: 总览's numbers come from the kiosks' reports and the day counters: kiosks
+// online, last sync, pending and refusals as reported, checks / 劝返 / 复核 / fevers today per
+// site, a day later today's counts start again; on both backends.
+func TestOverview(t *testing.T) {
+	for _, b := range dbtest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			e := newTenvAt(t, b.DSN(t))
+			ids := e.seedKiosks(3)
+			if st := e.api("POST", "/api/v1/admin/devices/"+ids[1]+"/revoke", "Bearer "+testAdminToken, nil, nil); st != 200 {
+				t.Fatalf("revoke: %d", st)
+			}
+			e.pushBodies(`{"verdict":"turn_back","reasons":["household_high_risk"],"online":false,"scanned_at":"2026-12-01T02:00:00Z","confirmed_at":"2026-12-01T02:00:05Z"}`,
+				`{"verdict":"refer","reasons":["fever"],"temp_tenths":385,"online":false,"scanned_at":"2026-12-01T02:00:00Z","confirmed_at":"2026-12-01T02:00:05Z"}`)
+			// HQ's own fever threshold counts fevers, whatever the kiosk judged: 37.2 °C from 37.0.
+			if st := e.api("PUT", "/api/v1/admin/settings", "Bearer "+testAdminToken, map[string]any{"rules": map[string]any{"fever_c": 37.0}}, nil); st != 200 {
+				t.Fatalf("settings: %d", st)
+			}
+			e.pushBodies(`{"verdict":"pass","reasons":[],"temp_tenths":372,"online":false,"scanned_at":"2026-12-01T02:00:00Z","confirmed_at":"2026-12-01T02:00:05Z"}`)
+			c := e.as(RoleViewer)
+			if o := e.overviewJSON(c); o.LastSync.IsZero() == false || o.KiosksOnline != 0 || o.Sites[0].Pending != nil {
+				t.Fatalf("before any pull: %+v", o)
+			}
+			e.pull("pending=7; quarantined=2; oldest=2026-12-01T01:00:00Z; refused=1; refusal=bad_signature; version=1.4.0")
+			e.fresh()
+			o := e.overviewJSON(c)
+			if o.Kiosks != 2 || o.KiosksActive != 1 || o.KiosksOnline != 1 || o.ChecksToday != 6 || o.Checks != 6 || o.LastSync.IsZero() ||
+				len(o.Devices) != 2 || o.Pending != 7 || o.Quarantined != 2 || o.RefusedKiosks != 1 || o.TurnedBackToday != 1 ||
+				o.ReviewToday != 1 || o.FeversToday != 2 {
+				t.Fatalf("overview = %+v", o)
+			}
+			if len(o.Sites) != 1 {
+				t.Fatalf("sites = %+v", o.Sites)
+			}
+			s := o.Sites[0]
+			if s.Name != "永吉县人民医院" || s.Kiosks != 1 || s.KiosksOnline != 1 || s.Pending == nil || *s.Pending != 7 || *s.Quarantined != 2 ||
+				s.ChecksToday != 6 || s.TurnedBack != 1 || s.Review != 1 || s.Fevers != 2 || s.LastSync.IsZero() {
+				t.Fatalf("site row = %+v", s)
+			}
+			d := o.Devices[0]
+			if d.ID != ids[0] || d.Pending == nil || *d.Pending != 7 || *d.Refused != 1 || d.Refusal != "bad_signature" || d.Version != "1.4.0" || !d.Online {
+				t.Fatalf("kiosk = %+v", d)
+			}
+			if d := o.Devices[1]; d.Pending != nil || d.Online {
+				t.Fatalf("the kiosk that never reported = %+v", d)
+			}
+			p := e.get(c, "/admin/")
+			for _, want := range []string{"一号入口", `data-k="checks">6<`, `data-k="fevers_today">2<`, `data-k="pending">7<`, `data-k="refused_kiosks">1<`,
+				`data-k="kiosks_online">1<`, "签名无效（内容被篡改）", "1.4.0", "永吉县人民医院"} {
+				if p.status != 200 || !strings.Contains(p.body, want) {
+					t.Errorf("overview page (%d) lacks %q", p.status, want)
+				}
+			}
+			// A kiosk that stops reporting refusals leaves the list.
+			e.pull("pending=0; quarantined=0; refused=0")
+			e.fresh()
+			if o := e.overviewJSON(c); o.RefusedKiosks != 0 || o.Pending != 0 || len(o.Refused()) != 0 {
+				t.Fatalf("after a clean report: %+v", o)
+			}
+			if p := e.get(c, "/admin/"); !strings.Contains(p.body, "没有终端拒收配置。") {
+				t.Errorf("overview page still lists a refusing kiosk")
+			}
+
+			e.clk.Add(24 * time.Hour)
+			c = e.as(RoleAdmin)
+			// One computation serves every page for overviewTTL.
+			e.pushChecks(2)
+			if o := e.overviewJSON(c); o.Checks != 6 {
+				t.Fatalf("within the TTL: %+v", o)
+			}
+			e.fresh()
+			if o := e.overviewJSON(c); o.ChecksToday != 2 || o.Checks != 8 || o.TurnedBackToday != 0 || o.KiosksOnline != 0 {
+				t.Fatalf("next day's overview = %+v", o)
+			}
+			p = e.get(c, "/admin/")
+			if p.status != 200 || !strings.Contains(p.body, `data-k="checks">8<`) || !strings.Contains(p.body, `data-k="kiosks_online">0<`) {
+				t.Fatalf("overview page: %d", p.status)
+			}
+		})
+	}
+}
+
+// pushBodies pushes one check per body, made now, from the first kiosk seedKiosks enrolled.
+func (e *tenv) pushBodies(bodies ...string) {
+	e.t.Helper()
+	var recs []checkpoint.Record
+	for _, b := range bodies {
+		recs = append(recs, checkpoint.Record{ID: uuid.Must(uuid.NewV7()).String(), Kind: checkpoint.KindCheck, DeviceID: e.kiosk.DeviceID,
+			SiteID: "s1", StaffID: "scan-1", CreatedAt: e.clk.Now().UTC().Truncate(time.Microsecond), Body: json.RawMessage(b)})
+	}
+	var pr checkpoint.PushResponse
+	if st := e.api("POST", "/api/v1/batches", "Bearer "+e.kiosk.DeviceID+"."+e.kiosk.Secret, checkpoint.PushRequest{Records: recs}, &pr); st != 200 {
+		e.t.Fatalf("push: %d", st)
+	}
+	for _, r := range pr.Results {
+		if r.Status != checkpoint.ResultStored {
+			e.t.Fatalf("push result %+v", r)
+		}
 	}
 }
 

@@ -292,37 +292,74 @@ func (h *handler) setupPost(w http.ResponseWriter, r *http.Request, _ Operator) 
 
 // 总览.
 
-// Overview is what 总览 shows and GET /admin/overview.json answers.
+// Overview is what 总览 shows and GET /admin/overview.json answers. Its numbers come from
+// small tables only (overview.go): the kiosks' own reports (device_status), the day counters
+// ingest keeps (day_counts), HQ's named counters and the held index.
 type Overview struct {
-	At               time.Time        `json:"at"`
-	Kiosks           int              `json:"kiosks"`
-	KiosksActive     int              `json:"kiosks_active"`
-	LastSync         time.Time        `json:"last_sync,omitzero"`
-	ChecksToday      int64            `json:"checks_today"`
-	Checks           int64            `json:"checks"`
-	Registrations    int64            `json:"registrations"`
-	Rechecks         int64            `json:"rechecks"`
-	Held             int64            `json:"held"`
-	Rejected         int64            `json:"rejected"`
-	Conflicts        int64            `json:"conflicts"`
-	RejectedRequests int64            `json:"rejected_requests"`
-	Devices          []OverviewDevice `json:"devices"`
+	At               time.Time `json:"at"`
+	Kiosks           int       `json:"kiosks"`
+	KiosksActive     int       `json:"kiosks_active"`
+	LastSync         time.Time `json:"last_sync,omitzero"`
+	ChecksToday      int64     `json:"checks_today"`
+	Checks           int64     `json:"checks"`
+	Registrations    int64     `json:"registrations"`
+	Rechecks         int64     `json:"rechecks"`
+	Held             int64     `json:"held"`
+	Rejected         int64     `json:"rejected"`
+	Conflicts        int64     `json:"conflicts"`
+	RejectedRequests int64     `json:"rejected_requests"`
+	// KiosksOnline counts the active kiosks that pulled within OnlineWithin.
+	KiosksOnline       int   `json:"kiosks_online"`
+	TurnedBackToday    int64 `json:"turned_back_today"`
+	ReviewToday        int64 `json:"review_today"`
+	FeversToday        int64 `json:"fevers_today"`
+	RegistrationsToday int64 `json:"registrations_today"`
+	// Pending and Quarantined add up what the active kiosks reported (kiosks that report
+	// nothing add nothing).
+	Pending       int64 `json:"pending"`
+	Quarantined   int64 `json:"quarantined"`
+	RefusedKiosks int   `json:"refused_kiosks"` // active kiosks that have refused a dataset
+	// Sites has one row per site with an active kiosk or a check today, in site id order.
+	Sites   []OverviewSite   `json:"sites"`
+	Devices []OverviewDevice `json:"devices"`
 }
 
-// OverviewDevice is one kiosk on 总览.
+// OverviewSite is one site's row on 总览. Pending and Quarantined are nil when none of its
+// kiosks reported them.
+type OverviewSite struct {
+	ID           string    `json:"id"`
+	Name         string    `json:"name"`
+	KiosksOnline int       `json:"kiosks_online"`
+	Kiosks       int       `json:"kiosks"` // active kiosks
+	LastSync     time.Time `json:"last_sync,omitzero"`
+	Pending      *int64    `json:"pending"`
+	Quarantined  *int64    `json:"quarantined"`
+	ChecksToday  int64     `json:"checks_today"`
+	TurnedBack   int64     `json:"turned_back_today"`
+	Review       int64     `json:"review_today"`
+	Fevers       int64     `json:"fevers_today"`
+}
+
+// OverviewDevice is one kiosk on 总览. LastSeen is its last config pull (or, before it ever
+// reported, empty). The reported numbers are nil when the kiosk did not report them.
 type OverviewDevice struct {
-	ID       string    `json:"id"`
-	Name     string    `json:"name"`
-	SiteID   string    `json:"site_id"`
-	Revoked  bool      `json:"revoked"`
-	LastSeen time.Time `json:"last_seen,omitzero"`
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	SiteID      string    `json:"site_id"`
+	Revoked     bool      `json:"revoked"`
+	LastSeen    time.Time `json:"last_seen,omitzero"`
+	Online      bool      `json:"online"`
+	Pending     *int64    `json:"pending"`
+	Quarantined *int64    `json:"quarantined"`
+	Oldest      time.Time `json:"oldest_pending,omitzero"`
+	Refused     *int64    `json:"refused"`
+	Refusal     string    `json:"refusal,omitempty"`
+	Version     string    `json:"version,omitempty"`
 }
 
-// overviewTTL is how long one computation of 总览 serves every operator: its queries scan the
-// records, so many open pages cost what one does.
+// overviewTTL is how long one computation of 总览 serves every operator.
 const overviewTTL = 5 * time.Second
 
-// overviewData returns 总览, computed at most once per overviewTTL (of the real clock).
 func (h *handler) overviewData(ctx context.Context) (Overview, error) {
 	h.ovMu.Lock()
 	defer h.ovMu.Unlock()
@@ -334,42 +371,6 @@ func (h *handler) overviewData(ctx context.Context) (Overview, error) {
 		return Overview{}, err
 	}
 	h.ov, h.ovAt = o, time.Now()
-	return o, nil
-}
-
-func (h *handler) computeOverview(ctx context.Context) (Overview, error) {
-	h.core.Flush()
-	st, err := hq.ReadStats(ctx, h.db)
-	if err != nil {
-		return Overview{}, err
-	}
-	devs, err := h.db.Devices(ctx)
-	if err != nil {
-		return Overview{}, err
-	}
-	seen, err := h.db.DeviceLastSeen(ctx)
-	if err != nil {
-		return Overview{}, err
-	}
-	now := h.cfg.Now()
-	y, m, d := now.In(checkpoint.ChinaTime).Date()
-	today, err := h.db.CountRecordsSince(ctx, string(checkpoint.KindCheck), time.Date(y, m, d, 0, 0, 0, 0, checkpoint.ChinaTime))
-	if err != nil {
-		return Overview{}, err
-	}
-	o := Overview{At: now.UTC(), Kiosks: len(devs), ChecksToday: today, Checks: st.Checks, Registrations: st.Registrations,
-		Rechecks: st.Counters["records_recheck"], Held: st.Held, Rejected: st.Rejected, Conflicts: st.Conflicts,
-		RejectedRequests: st.RejectedRequests, Devices: []OverviewDevice{}}
-	for _, dv := range devs {
-		if !dv.Revoked {
-			o.KiosksActive++
-		}
-		ls := seen[dv.ID]
-		if ls.After(o.LastSync) {
-			o.LastSync = ls
-		}
-		o.Devices = append(o.Devices, OverviewDevice{ID: dv.ID, Name: dv.Name, SiteID: dv.SiteID, Revoked: dv.Revoked, LastSeen: ls})
-	}
 	return o, nil
 }
 

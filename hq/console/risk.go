@@ -45,6 +45,7 @@ type riskBody struct {
 	CanEdit bool
 	Edit    *riskRow // the area being edited, or nil
 	Form    riskForm // the add/edit form's values
+	Rollout riskRollout
 }
 
 type riskForm struct {
@@ -119,6 +120,10 @@ func (h *handler) renderRisk(w http.ResponseWriter, r *http.Request, op Operator
 	}
 	if b.Form.Level == "" {
 		b.Form.Level = string(checkpoint.RiskHigh)
+	}
+	if b.Rollout, err = h.riskRollout(r.Context()); err != nil {
+		h.internal(w, r, err)
+		return
 	}
 	h.render(w, r, status, pageData{Page: "risk", Nav: "risk", Op: op, Error: errKey, Body: b})
 }

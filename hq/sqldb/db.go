@@ -165,6 +165,8 @@ func (d *DB) goMigrations() []*goose.Migration {
 			}
 			return d.auditAppendOnlyDown(ctx, tx)
 		}}),
+		// 14: device_status and day_counts, backfilled from records (devstatus.go, daycounts.go).
+		goose.NewGoMigration(14, &goose.GoFunc{RunTx: d.deviceStatusUp}, &goose.GoFunc{RunTx: d.deviceStatusDown}),
 	}
 }
 

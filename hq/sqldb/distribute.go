@@ -67,6 +67,8 @@ var Plan = []TablePlan{
 	{"operator_sessions", Distributed, "token_hash", "", "console sessions; PRIMARY KEY (token_hash); ending an operator's sessions asks every shard"},
 	{"audit_log", Distributed, "id", "", "every change made through the console or the admin API, append-only: grows without bound; PRIMARY KEY (id); the newest-first page asks every shard"},
 	{"held_decisions", Reference, "", "", "operators' decisions on held records: a few per day, rarely read"},
+	{"device_status", Distributed, "device_id", "", "one row per kiosk, rewritten on every config pull of every kiosk, which a reference table would turn into a write to every node; PRIMARY KEY (device_id)"},
+	{"day_counts", Distributed, "site_id", "", "per site and day, the counts 总览 shows, added to by every batch; PRIMARY KEY (site_id, day, counter); 总览's read by day asks every shard"},
 	{"goose_db_version", Local, "", "", "goose's migration bookkeeping, used only by HQ's migrations on the coordinator"},
 }
 

@@ -170,6 +170,9 @@ func (d *DB) ingest(ctx context.Context, recs []checkpoint.Record, hold []string
 					out[i] = checkpoint.ResultConflict
 				}
 			}
+			if err := d.countStored(ctx, tx, recs, out); err != nil {
+				return err
+			}
 			return d.applyStored(ctx, tx, recs, accounts, out, b.recv)
 		})
 		if !staged && uniqueViolation(err) {

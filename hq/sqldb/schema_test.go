@@ -47,6 +47,8 @@ func TestPlan(t *testing.T) {
 		"audit_log":         "distributed by id",
 		"held_decisions":    "reference",
 		"goose_db_version":  "local",
+		"device_status":     "distributed by device_id",
+		"day_counts":        "distributed by site_id",
 	}
 	seen := map[string]bool{}
 	for _, p := range Plan {
