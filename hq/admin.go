@@ -146,7 +146,7 @@ func (s *Server) handlePersonStatus(w http.ResponseWriter, r *http.Request) {
 		s.badRequest(w, "bad_person", "身份信息无效 / invalid person reference")
 		return
 	}
-	n, err := s.db.SetPersonStatus(r.Context(), p.ID, string(st), req.Reason, s.now())
+	n, err := s.db.SetPersonStatus(r.Context(), sqldb.StatusChange{PersonID: p.ID, Status: string(st), Reason: req.Reason, At: s.now(), Actor: AuditAdminToken})
 	if err != nil {
 		s.internal(w, r, err)
 		return

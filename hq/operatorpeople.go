@@ -52,9 +52,10 @@ func (s *Server) FindPerson(ctx context.Context, codeID, personID, idNumber stri
 	return personView(p), nil
 }
 
-// SetPersonStatus sets the colour of the person personID and revokes their unexpired codes of
-// another colour. It returns the person before and after, and how many codes it revoked.
-func (s *Server) SetPersonStatus(ctx context.Context, personID, status, reason string) (before, after PersonView, revoked int64, err error) {
+// SetPersonStatus sets the colour of the person personID, revokes their unexpired codes of
+// another colour and records the change as made by actor (an operator's name). It returns the
+// person before and after, and how many codes it revoked.
+func (s *Server) SetPersonStatus(ctx context.Context, personID, status, reason, actor string) (before, after PersonView, revoked int64, err error) {
 	st, err := checkpoint.ParseStatus(status)
 	if err != nil {
 		return before, after, 0, fmt.Errorf("%w: %w", errInput, err)
@@ -69,7 +70,7 @@ func (s *Server) SetPersonStatus(ctx context.Context, personID, status, reason s
 	if err != nil {
 		return before, after, 0, fmt.Errorf("hq: set person status: %w", err)
 	}
-	if revoked, err = s.db.SetPersonStatus(ctx, p.ID, string(st), reason, s.now()); err != nil {
+	if revoked, err = s.db.SetPersonStatus(ctx, sqldb.StatusChange{PersonID: p.ID, Status: string(st), Reason: reason, At: s.now(), Actor: actor}); err != nil {
 		return before, after, 0, fmt.Errorf("hq: set person status: %w", err)
 	}
 	before = personView(p)

@@ -81,7 +81,7 @@ func (h *handler) peopleStatus(w http.ResponseWriter, r *http.Request, op Operat
 		h.fail(w, r, http.StatusBadRequest, "err_form")
 		return
 	}
-	before, after, n, err := h.core.SetPersonStatus(r.Context(), id, r.PostFormValue("status"), r.PostFormValue("reason"))
+	before, after, n, err := h.core.SetPersonStatus(r.Context(), id, r.PostFormValue("status"), r.PostFormValue("reason"), op.Name)
 	switch {
 	case errors.Is(err, hq.ErrPersonNotFound):
 		h.renderPeople(w, r, op, http.StatusNotFound, "err_people_none", "", peopleBody{})
