@@ -233,7 +233,7 @@ func (h *handler) peopleCard(w http.ResponseWriter, r *http.Request, op Operator
 	}
 	hd := w.Header()
 	hd.Set("Content-Type", "application/pdf")
-	hd.Set("Content-Disposition", attachment(cardFilename(pc.IDMasked)))
+	hd.Set("Content-Disposition", attachment(cardFilename(pc.IDMasked), "jixiangma-"+strings.ReplaceAll(pc.IDMasked, "*", "x")+".pdf"))
 	hd.Set("Content-Length", strconv.Itoa(len(pdf)))
 	w.Write(pdf)
 }
@@ -244,11 +244,12 @@ func cardFilename(idMasked string) string {
 	return "吉祥码-" + strings.ReplaceAll(idMasked, "*", "x") + ".pdf"
 }
 
-// attachment is a Content-Disposition for a download named name: an ASCII fallback (non-ASCII
-// as _) and the name itself in RFC 5987's filename*.
-func attachment(name string) string {
+// attachment is a Content-Disposition for a download named name (RFC 6266): fallback, an ASCII
+// name for clients that do not read filename* (any other character in it becomes _), and name
+// itself in RFC 5987's filename*.
+func attachment(name, fallback string) string {
 	var ascii, enc strings.Builder
-	for _, r := range name {
+	for _, r := range fallback {
 		if r < 0x80 && r > 0x20 && r != '"' && r != '\\' && r != '%' {
 			ascii.WriteRune(r)
 		} else {

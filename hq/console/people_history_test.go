@@ -202,7 +202,7 @@ func TestPeopleCard(t *testing.T) {
 		t.Fatalf("card: %d %s %.200s", r.status, r.hdr.Get("Content-Type"), r.body)
 	}
 	t.Logf("card: %d bytes, answered in %v", len(r.body), took)
-	if got, want := r.hdr.Get("Content-Disposition"), `attachment; filename="___-220221xxxxxxxx1233.pdf"; filename*=UTF-8''%E5%90%89%E7%A5%A5%E7%A0%81-220221xxxxxxxx1233.pdf`; got != want {
+	if got, want := r.hdr.Get("Content-Disposition"), `attachment; filename="jixiangma-220221xxxxxxxx1233.pdf"; filename*=UTF-8''%E5%90%89%E7%A5%A5%E7%A0%81-220221xxxxxxxx1233.pdf`; got != want {
 		t.Errorf("Content-Disposition = %s; want %s", got, want)
 	}
 	if strings.Contains(r.body, "张三丰") || strings.Contains(r.body, testID) {
