@@ -194,16 +194,24 @@ func runs(s string) []run {
 	return out
 }
 
-// draw sets s in a cell at (x, y) of width w and height h, at size pt, aligned "L" or "C",
-// vertically centred.
-func (t *text) draw(x, y, w, h, pt float64, s, align string) {
+// draw sets s in a cell at (x, y) of width w and height h, at size pt (smaller if s would not
+// fit in w: a long region name), aligned "L" or "C", vertically centred. It returns the size set.
+func (t *text) draw(x, y, w, h, pt float64, s, align string) float64 {
 	rs := runs(s)
-	total := 0.0
 	widths := make([]float64, len(rs))
-	for i, r := range rs {
-		t.pdf.SetFont(r.font, "", pt)
-		widths[i] = t.pdf.GetStringWidth(r.s)
-		total += widths[i]
+	measure := func() float64 {
+		total := 0.0
+		for i, r := range rs {
+			t.pdf.SetFont(r.font, "", pt)
+			widths[i] = t.pdf.GetStringWidth(r.s)
+			total += widths[i]
+		}
+		return total
+	}
+	total := measure()
+	if total > w {
+		pt = math.Floor(pt*w/total*10) / 10
+		total = measure()
 	}
 	if align == "C" {
 		x += (w - total) / 2
@@ -214,4 +222,5 @@ func (t *text) draw(x, y, w, h, pt float64, s, align string) {
 		t.pdf.CellFormat(widths[i], h, r.s, "", 0, "L", false, 0, "")
 		x += widths[i]
 	}
+	return pt
 }

@@ -7,7 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-pdf/fpdf"
 	checkpoint "github.com/yongji-county/checkpoint"
+	"github.com/yongji-county/checkpoint/assets/fonts"
+	"golang.org/x/image/font/gofont/goregular"
 )
 
 func testCard() Card {
@@ -39,6 +42,29 @@ func TestRender(t *testing.T) {
 	c.Status = "purple"
 	if _, err := Render(c); err == nil {
 		t.Error("a purple card rendered")
+	}
+}
+
+// TestFit: a line wider than its cell is set smaller, to fit.
+func TestFit(t *testing.T) {
+	pdf := fpdf.New("P", "mm", "A6", "")
+	pdf.AddUTF8FontFromBytes(cjkFont, "", fonts.TTF)
+	pdf.AddUTF8FontFromBytes(latinFont, "", goregular.TTF)
+	pdf.SetCellMargin(0)
+	pdf.AddPage()
+	tx := &text{pdf: pdf}
+	if pt := tx.draw(0, 0, 66, 5, 10.5, "吉林省吉林市永吉县", "L"); pt != 10.5 {
+		t.Errorf("a short line set at %v pt", pt)
+	}
+	long := "新疆维吾尔自治区伊犁哈萨克自治州伊宁市 (654002)"
+	pt := tx.draw(0, 0, 66, 5, 10.5, long, "L")
+	w := 0.0
+	for _, r := range runs(long) {
+		pdf.SetFont(r.font, "", pt)
+		w += pdf.GetStringWidth(r.s)
+	}
+	if pt >= 10.5 || w > 66 {
+		t.Errorf("the long line: %v pt, %.1f mm wide", pt, w)
 	}
 }
 
