@@ -4,20 +4,18 @@ package assets
 
 import (
 	"embed"
-	_ "embed" // for the font and icon
+	_ "embed" // for the icon
 
 	"fyne.io/fyne/v2"
+	"github.com/yongji-county/checkpoint/assets/fonts"
 )
-
-//go:embed fonts/DroidSansFallbackFull.ttf
-var fontTTF []byte
 
 //go:embed icon.png
 var iconPNG []byte
 
-// Font is Droid Sans Fallback (Apache-2.0): one .ttf that covers Chinese, Latin and digits, since
-// Fyne cannot load .ttc collections.
-var Font = &fyne.StaticResource{StaticName: "DroidSansFallbackFull.ttf", StaticContent: fontTTF}
+// Font is Droid Sans Fallback (Apache-2.0, package fonts): one .ttf that covers Chinese, Latin
+// and digits, since Fyne cannot load .ttc collections.
+var Font = &fyne.StaticResource{StaticName: "DroidSansFallbackFull.ttf", StaticContent: fonts.TTF}
 
 // Icon is the application icon.
 var Icon = &fyne.StaticResource{StaticName: "icon.png", StaticContent: iconPNG}

@@ -146,7 +146,7 @@ func (s *Server) handlePersonStatus(w http.ResponseWriter, r *http.Request) {
 		s.badRequest(w, "bad_person", "身份信息无效 / invalid person reference")
 		return
 	}
-	n, err := s.db.SetPersonStatus(r.Context(), p.ID, string(st), req.Reason, s.now())
+	n, err := s.db.SetPersonStatus(r.Context(), sqldb.StatusChange{PersonID: p.ID, Status: string(st), Reason: req.Reason, At: s.now(), Actor: AuditAdminToken})
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -222,17 +222,7 @@ func (s *Server) IssueCode(ctx context.Context, req IssueRequest) (IssueResponse
 	if err != nil {
 		return IssueResponse{}, fmt.Errorf("hq: issue code: %w", err)
 	}
-	ttl := kind.DefaultTTL()
-	if kind == checkpoint.KindLive {
-		if rules, err := s.rules(ctx); err == nil {
-			ttl = rules.LiveTTL
-		}
-	}
 	now := s.now()
-	is, err := s.issuer(ctx, now)
-	if err != nil {
-		return IssueResponse{}, fmt.Errorf("hq: issue code: %w", err)
-	}
 	h := keyedHash(hk, id.Full())
 	household := req.Household
 	if household == "" {
@@ -242,9 +232,32 @@ func (s *Server) IssueCode(ctx context.Context, req IssueRequest) (IssueResponse
 	// issued a code after holder ids came in): nothing about the person derives it.
 	fresh := sqldb.Person{ID: "p-" + h[:24], HolderID: checkpoint.NewHolderID(), Name: name.Full(), IDMasked: id.Masked(), IDHash: h,
 		Household: household, Status: string(checkpoint.StatusGreen), UpdatedAt: now}
+	p, code, text, err := s.issueFor(ctx, fresh, req.Household, name.Full(), kind, now)
+	if err != nil {
+		return IssueResponse{}, err
+	}
+	return IssueResponse{PersonID: p.ID, CodeID: code.ID, Code: text, Kind: code.Kind, Status: code.Status, Reason: p.Reason, Household: p.Household,
+		ExpiresAt: code.ExpiresAt}, nil
+}
+
+// issueFor issues a code of kind to the person fresh.ID (created as fresh if new; household,
+// when not empty, replaces theirs) under name, signed as of now, in one transaction with the
+// read of the person's colour (sqldb.IssueCode). It returns the person as the code describes
+// them, the code's record and its text.
+func (s *Server) issueFor(ctx context.Context, fresh sqldb.Person, household, name string, kind checkpoint.CodeKind, now time.Time) (sqldb.Person, sqldb.Code, string, error) {
+	ttl := kind.DefaultTTL()
+	if kind == checkpoint.KindLive {
+		if rules, err := s.rules(ctx); err == nil {
+			ttl = rules.LiveTTL
+		}
+	}
+	is, err := s.issuer(ctx, now)
+	if err != nil {
+		return sqldb.Person{}, sqldb.Code{}, "", fmt.Errorf("hq: issue code: %w", err)
+	}
 	var text string
-	p, code, err := s.db.IssueCode(ctx, fresh, req.Household, func(p sqldb.Person) (sqldb.Code, error) {
-		t, c, err := is.Issue(checkpoint.Claims{HolderID: p.HolderID, Name: name.Full(), IDMasked: id.Masked(), Household: p.Household,
+	p, code, err := s.db.IssueCode(ctx, fresh, household, func(p sqldb.Person) (sqldb.Code, error) {
+		t, c, err := is.Issue(checkpoint.Claims{HolderID: p.HolderID, Name: name, IDMasked: p.IDMasked, Household: p.Household,
 			Status: checkpoint.Status(p.Status), Reason: p.Reason, Kind: kind, IssuedAt: now, ExpiresAt: now.Add(ttl)}, now)
 		if err != nil {
 			return sqldb.Code{}, err
@@ -254,10 +267,9 @@ func (s *Server) IssueCode(ctx context.Context, req IssueRequest) (IssueResponse
 			IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt}, nil
 	})
 	if err != nil {
-		return IssueResponse{}, fmt.Errorf("hq: issue code: %w", err)
+		return sqldb.Person{}, sqldb.Code{}, "", fmt.Errorf("hq: issue code: %w", err)
 	}
-	return IssueResponse{PersonID: p.ID, CodeID: code.ID, Code: text, Kind: code.Kind, Status: code.Status, Reason: p.Reason, Household: p.Household,
-		ExpiresAt: code.ExpiresAt}, nil
+	return p, code, text, nil
 }
 
 func (s *Server) handleIssueCode(w http.ResponseWriter, r *http.Request) {

@@ -148,7 +148,7 @@ func TestIssueVersusStatusRace(t *testing.T) {
 			}()
 			go func() {
 				defer wg.Done()
-				_, serr = e.srv.db.SetPersonStatus(ctx, first.PersonID, "red", "确诊", time.Now())
+				_, serr = e.srv.db.SetPersonStatus(ctx, sqldb.StatusChange{PersonID: first.PersonID, Status: "red", Reason: "确诊", At: time.Now(), Actor: "test"})
 			}()
 			wg.Wait()
 			if ierr != nil || serr != nil {

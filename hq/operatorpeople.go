@@ -52,9 +52,10 @@ func (s *Server) FindPerson(ctx context.Context, codeID, personID, idNumber stri
 	return personView(p), nil
 }
 
-// SetPersonStatus sets the colour of the person personID and revokes their unexpired codes of
-// another colour. It returns the person before and after, and how many codes it revoked.
-func (s *Server) SetPersonStatus(ctx context.Context, personID, status, reason string) (before, after PersonView, revoked int64, err error) {
+// SetPersonStatus sets the colour of the person personID, revokes their unexpired codes of
+// another colour and records the change as made by actor (an operator's name). It returns the
+// person before and after, and how many codes it revoked.
+func (s *Server) SetPersonStatus(ctx context.Context, personID, status, reason, actor string) (before, after PersonView, revoked int64, err error) {
 	st, err := checkpoint.ParseStatus(status)
 	if err != nil {
 		return before, after, 0, fmt.Errorf("%w: %w", errInput, err)
@@ -69,7 +70,7 @@ func (s *Server) SetPersonStatus(ctx context.Context, personID, status, reason s
 	if err != nil {
 		return before, after, 0, fmt.Errorf("hq: set person status: %w", err)
 	}
-	if revoked, err = s.db.SetPersonStatus(ctx, p.ID, string(st), reason, s.now()); err != nil {
+	if revoked, err = s.db.SetPersonStatus(ctx, sqldb.StatusChange{PersonID: p.ID, Status: string(st), Reason: reason, At: s.now(), Actor: actor}); err != nil {
 		return before, after, 0, fmt.Errorf("hq: set person status: %w", err)
 	}
 	before = personView(p)
@@ -79,3 +80,126 @@ func (s *Server) SetPersonStatus(ctx context.Context, personID, status, reason s
 	}
 	return before, personView(q), revoked, nil
 }
+
+// The audit log's actions for the console's look-ups and printed cards (the changes use the
+// names in audit.go).
+const (
+	AuditPersonFind = "person.find" // a look-up of a person: what was typed, masked, and whether it found them
+	AuditCodePrint  = "code.print"  // a printed code issued for a card
+)
+
+// FindPersonByPhone finds the person of the 吉事办 account of a mobile number: HQ keeps phones
+// only as its keyed hash, so the number typed is hashed the same way and matched.
+func (s *Server) FindPersonByPhone(ctx context.Context, phone string) (PersonView, error) {
+	ph, err := checkpoint.ParsePhone(phone)
+	if err != nil {
+		return PersonView{}, fmt.Errorf("%w: %w", errInput, err)
+	}
+	hk, err := s.personHashKey(ctx)
+	if err != nil {
+		return PersonView{}, fmt.Errorf("hq: find person: %w", err)
+	}
+	c, err := s.db.CitizenByPhoneHash(ctx, keyedHash(hk, ph.Full()))
+	if err == nil {
+		var p sqldb.Person
+		if p, err = s.db.PersonByIDHash(ctx, c.IDHash); err == nil {
+			return personView(p), nil
+		}
+	}
+	if errors.Is(err, sqldb.ErrNotFound) {
+		return PersonView{}, ErrPersonNotFound // no account, or an account never issued a code
+	}
+	return PersonView{}, fmt.Errorf("hq: find person: %w", err)
+}
+
+// Code states, as the console words them.
+const (
+	CodeValid   = "valid"
+	CodeExpired = "expired"
+	CodeRevoked = "revoked"
+)
+
+// CodeView is one code issued to a person, with its state now.
+type CodeView struct {
+	sqldb.Code
+	State string // CodeValid, CodeExpired or CodeRevoked
+}
+
+// PersonHistory is what HQ holds of a person's codes and colours.
+type PersonHistory struct {
+	Codes      []CodeView           // the newest MaxHistoryCodes, newest first
+	CodesTotal int64                // every code the person was issued
+	Changes    []sqldb.StatusChange // the newest MaxHistoryChanges changes of colour, newest first
+}
+
+// How much of a person's history the console shows: a citizen's phone gets a live code every
+// few minutes while its page is open, so the list is the newest only.
+const (
+	MaxHistoryCodes   = 50
+	MaxHistoryChanges = 50
+)
+
+// History returns the person personID's codes and changes of colour, newest first.
+func (s *Server) History(ctx context.Context, personID string) (PersonHistory, error) {
+	codes, total, err := s.db.CodesOf(ctx, personID, MaxHistoryCodes)
+	if err != nil {
+		return PersonHistory{}, fmt.Errorf("hq: history: %w", err)
+	}
+	changes, err := s.db.StatusChanges(ctx, personID, MaxHistoryChanges)
+	if err != nil {
+		return PersonHistory{}, fmt.Errorf("hq: history: %w", err)
+	}
+	now := s.now()
+	h := PersonHistory{CodesTotal: total, Changes: changes}
+	for _, c := range codes {
+		st := CodeValid
+		switch {
+		case c.Revoked:
+			st = CodeRevoked
+		case !now.Before(c.ExpiresAt):
+			st = CodeExpired
+		}
+		h.Codes = append(h.Codes, CodeView{Code: c, State: st})
+	}
+	return h, nil
+}
+
+// PrintedCode is a printed code just issued, with what its card shows.
+type PrintedCode struct {
+	PersonID   string
+	CodeID     string
+	Code       string // the text of the QR
+	Status     checkpoint.Status
+	Reason     string
+	NameMasked string
+	IDMasked   string
+	Household  string
+	IssuedAt   time.Time
+	ExpiresAt  time.Time
+}
+
+// IssuePrinted issues a printed code (checkpoint.KindPrinted, valid for the kind's 7 days) to
+// the person personID, through the same path as POST /api/v1/codes: the colour it carries is
+// the person's when the code is recorded. HQ keeps no full ID number, and the code carries only
+// the masked one, so the person's record is enough.
+func (s *Server) IssuePrinted(ctx context.Context, personID string) (PrintedCode, error) {
+	p, err := s.db.Person(ctx, personID)
+	if errors.Is(err, sqldb.ErrNotFound) {
+		return PrintedCode{}, ErrPersonNotFound
+	}
+	if err != nil {
+		return PrintedCode{}, fmt.Errorf("hq: issue printed code: %w", err)
+	}
+	if p.HolderID == "" {
+		p.HolderID = checkpoint.NewHolderID() // a person from before holder ids gets one now
+	}
+	p, code, text, err := s.issueFor(ctx, p, "", p.Name, checkpoint.KindPrinted, s.now())
+	if err != nil {
+		return PrintedCode{}, err
+	}
+	return PrintedCode{PersonID: p.ID, CodeID: code.ID, Code: text, Status: checkpoint.Status(code.Status), Reason: p.Reason,
+		NameMasked: checkpoint.MaskName(p.Name), IDMasked: p.IDMasked, Household: p.Household, IssuedAt: code.IssuedAt, ExpiresAt: code.ExpiresAt}, nil
+}
+
+// ErrNoIssuingKey is returned by IssuePrinted when HQ has no key valid now.
+var ErrNoIssuingKey = errNoKey

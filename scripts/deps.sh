@@ -2,7 +2,8 @@
 # Installs the Debian packages Checkpoint needs that are missing, and nothing else. Idempotent.
 #   scripts/deps.sh run    what `make run` needs: Fyne's X11/GL headers, OpenCV (camera), ALSA (sound), Xvfb for a headless display
 #   scripts/deps.sh test   what `make test` needs: the above, PostgreSQL, peer QR decoders, screenshot tools,
-#                          headless Chromium and a CJK font for the citizen pages' browser test
+#                          headless Chromium and a CJK font for the citizen pages' browser test, and poppler's
+#                          pdftoppm to read the console's printed code cards
 # Runs apt-get as root, or through sudo.
 set -euo pipefail
 what=${1:-test}
@@ -10,7 +11,7 @@ what=${1:-test}
 run_pkgs=(gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev
 	libxxf86vm-dev libopencv-dev libopencv-contrib-dev libasound2-dev xvfb)
 test_pkgs=("${run_pkgs[@]}" postgresql x11-apps xdotool imagemagick zbar-tools libzbar-dev zxing-cpp-tools libzxing-dev g++
-	chromium fonts-noto-cjk)
+	chromium fonts-noto-cjk poppler-utils)
 case "$what" in
 run) pkgs=("${run_pkgs[@]}") ;;
 test | bench | all) pkgs=("${test_pkgs[@]}") ;;

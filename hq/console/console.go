@@ -138,6 +138,7 @@ func (h *handler) table() []route {
 		{pattern: "POST /admin/people/find", perm: PermPeople, h: h.peopleFind},
 		{pattern: "POST /admin/people/status", perm: PermPeople, h: h.peopleStatus},
 		{pattern: "POST /admin/codes/revoke", perm: PermPeople, h: h.codeRevoke},
+		{pattern: "POST /admin/people/card", perm: PermPeople, h: h.peopleCard},
 		{pattern: "GET /admin/devices", h: h.devicesPage},
 		{pattern: "POST /admin/devices/revoke", perm: PermDevices, h: h.deviceRevoke},
 		{pattern: "POST /admin/enroll-codes", perm: PermDevices, h: h.enrollCode},

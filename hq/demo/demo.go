@@ -148,7 +148,7 @@ func Seed(ctx context.Context, s *hq.Server) (Info, error) {
 			return Info{}, fmt.Errorf("hq: seed demo: %w", err)
 		}
 		if resp.Status != p.status {
-			if _, err := db.SetPersonStatus(ctx, resp.PersonID, p.status, p.reason, now); err != nil {
+			if _, err := db.SetPersonStatus(ctx, sqldb.StatusChange{PersonID: resp.PersonID, Status: p.status, Reason: p.reason, At: now, Actor: "demo"}); err != nil {
 				return Info{}, fmt.Errorf("hq: seed demo: %w", err)
 			}
 			if resp, err = s.IssueCode(ctx, hq.IssueRequest{Name: p.name, IDNumber: p.id, Kind: string(checkpoint.KindPrinted)}); err != nil {

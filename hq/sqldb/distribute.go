@@ -46,6 +46,7 @@ var Plan = []TablePlan{
 	{"codes", Distributed, "id", "", "every code issued; PRIMARY KEY (id); person_id and revoked are plain indexes"},
 	{"rechecks", Distributed, "record_id", "records", "grows with records and is written while batches are ingested, which a reference table would turn into a write to every node; PRIMARY KEY (record_id), colocated with records"},
 	{"superseded_edits", Distributed, "record_id", "records", "one row per edit answered superseded, written while batches are ingested; PRIMARY KEY (record_id), colocated with records"},
+	{"status_changes", Distributed, "person_id", "people", "every change of a person's colour, written with the change to people: grows with people; PRIMARY KEY (person_id, id), colocated with people"},
 	{"sites", Reference, "", "", "the site tree: thousands of rows, read by every authorisation"},
 	{"site_history", Reference, "", "", "every revision of a site's place in the tree: grows with site edits (rare), read when a record is judged as of its time"},
 	{"staff_history", Reference, "", "", "every revision of a staff member's assignment: grows with roster changes (rare), read when a record is judged as of its time"},

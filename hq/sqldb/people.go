@@ -2,7 +2,9 @@ package sqldb
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -84,31 +86,110 @@ func (d *DB) PersonByIDHash(ctx context.Context, h string) (Person, error) {
 	return d.personWhere(ctx, `id_hash = ? ORDER BY id`, h)
 }
 
-// SetPersonStatus changes a person's colour and reason. Their unexpired codes that carry another
-// colour are revoked (so an offline kiosk stops accepting them after its next sync), and the
-// revocations version is bumped when any were. It returns how many codes were revoked.
-func (d *DB) SetPersonStatus(ctx context.Context, personID, status, reason string, at time.Time) (int64, error) {
+// StatusChange is one change of a person's colour, as status_changes keeps it.
+type StatusChange struct {
+	PersonID     string
+	ID           string // sorts by time within the person (ftime of At, then random)
+	At           time.Time
+	FromStatus   string
+	Status       string
+	Reason       string
+	RevokedCodes int64
+	Actor        string // a console operator's name, or "admin-token"
+}
+
+// SetPersonStatus changes a person's colour and reason to c.Status and c.Reason at c.At, and
+// records the change (by c.Actor) in status_changes in the same transaction. Their unexpired
+// codes that carry another colour are revoked (so an offline kiosk stops accepting them after
+// its next sync), and the revocations version is bumped when any were. It returns how many
+// codes were revoked.
+func (d *DB) SetPersonStatus(ctx context.Context, c StatusChange) (int64, error) {
 	var n int64
 	err := d.tx(ctx, "set person status", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, d.q(`UPDATE people SET status = ?, reason = ?, updated_at = ? WHERE id = ?`), status, reason, ftime(at), personID)
-		if err != nil {
+		var from string
+		// Read the colour it had under the row's lock (PostgreSQL), so the change recorded is
+		// the one made.
+		if err := tx.QueryRowContext(ctx, d.q(`UPDATE people SET updated_at = updated_at WHERE id = ? RETURNING status`), c.PersonID).Scan(&from); err == sql.ErrNoRows {
+			return fmt.Errorf("person: %w", ErrNotFound)
+		} else if err != nil {
 			return err
 		}
-		if c, _ := res.RowsAffected(); c == 0 {
-			return fmt.Errorf("person: %w", ErrNotFound)
+		if _, err := tx.ExecContext(ctx, d.q(`UPDATE people SET status = ?, reason = ?, updated_at = ? WHERE id = ?`), c.Status, c.Reason, ftime(c.At), c.PersonID); err != nil {
+			return err
 		}
-		res, err = tx.ExecContext(ctx, d.q(`UPDATE codes SET revoked = 1, revoked_at = ? WHERE person_id = ? AND revoked = 0 AND status <> ? AND expires_at > ?`),
-			ftime(at), personID, status, ftime(at))
+		res, err := tx.ExecContext(ctx, d.q(`UPDATE codes SET revoked = 1, revoked_at = ? WHERE person_id = ? AND revoked = 0 AND status <> ? AND expires_at > ?`),
+			ftime(c.At), c.PersonID, c.Status, ftime(c.At))
 		if err != nil {
 			return err
 		}
 		n, _ = res.RowsAffected()
+		var rnd [4]byte
+		rand.Read(rnd[:])
+		id := ftime(c.At) + "-" + hex.EncodeToString(rnd[:])
+		if _, err := tx.ExecContext(ctx, d.q(`INSERT INTO status_changes (person_id, id, at, from_status, status, reason, revoked_codes, actor) VALUES (?,?,?,?,?,?,?,?)`),
+			c.PersonID, id, ftime(c.At), from, c.Status, c.Reason, n, c.Actor); err != nil {
+			return err
+		}
 		if n > 0 {
 			return d.bump(ctx, tx, checkpoint.DatasetRevocations)
 		}
 		return nil
 	})
 	return n, err
+}
+
+// StatusChanges returns the newest limit changes of a person's colour, newest first.
+func (d *DB) StatusChanges(ctx context.Context, personID string, limit int) ([]StatusChange, error) {
+	rows, err := d.db.QueryContext(ctx, d.q(`SELECT person_id, id, at, from_status, status, reason, revoked_codes, actor FROM status_changes
+		WHERE person_id = ? ORDER BY id DESC LIMIT ?`), personID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: status changes: %w", err)
+	}
+	defer rows.Close()
+	var out []StatusChange
+	for rows.Next() {
+		var c StatusChange
+		var at string
+		if err := rows.Scan(&c.PersonID, &c.ID, &at, &c.FromStatus, &c.Status, &c.Reason, &c.RevokedCodes, &c.Actor); err != nil {
+			return nil, fmt.Errorf("sqldb: status changes: %w", err)
+		}
+		c.At = ptime(at)
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqldb: status changes: %w", err)
+	}
+	return out, nil
+}
+
+// CodesOf returns the newest limit codes issued to a person, newest first, and how many the
+// person has in all.
+func (d *DB) CodesOf(ctx context.Context, personID string, limit int) ([]Code, int64, error) {
+	var total int64
+	if err := d.db.QueryRowContext(ctx, d.q(`SELECT COUNT(*) FROM codes WHERE person_id = ?`), personID).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("sqldb: codes of person: %w", err)
+	}
+	rows, err := d.db.QueryContext(ctx, d.q(`SELECT id, person_id, kind, key_id, status, issued_at, expires_at, revoked, revoked_at FROM codes
+		WHERE person_id = ? ORDER BY issued_at DESC, id DESC LIMIT ?`), personID, limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("sqldb: codes of person: %w", err)
+	}
+	defer rows.Close()
+	var out []Code
+	for rows.Next() {
+		var c Code
+		var ia, ea, ra string
+		var rev int
+		if err := rows.Scan(&c.ID, &c.PersonID, &c.Kind, &c.KeyID, &c.Status, &ia, &ea, &rev, &ra); err != nil {
+			return nil, 0, fmt.Errorf("sqldb: codes of person: %w", err)
+		}
+		c.IssuedAt, c.ExpiresAt, c.RevokedAt, c.Revoked = ptime(ia), ptime(ea), ptime(ra), rev != 0
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("sqldb: codes of person: %w", err)
+	}
+	return out, total, nil
 }
 
 // IssueCode issues a code to a person in one transaction: it creates p if no person has p.ID

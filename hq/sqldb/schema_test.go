@@ -23,6 +23,7 @@ func TestPlan(t *testing.T) {
 		"records":           "distributed by id",
 		"people":            "distributed by id",
 		"codes":             "distributed by id",
+		"status_changes":    "distributed by person_id",
 		"rechecks":          "distributed by record_id",
 		"superseded_edits":  "distributed by record_id",
 		"site_history":      "reference",
