@@ -50,12 +50,24 @@ type tenv struct {
 
 func newTenv(t *testing.T, secure bool) *tenv {
 	t.Helper()
+	return newTenvOn(t, secure, dbtest.SQLiteDSN(t))
+}
+
+// eachBackend runs fn on a console over SQLite and, when CHECKPOINT_PG_DSN is set, PostgreSQL.
+func eachBackend(t *testing.T, fn func(t *testing.T, e *tenv)) {
+	for _, b := range dbtest.Backends() {
+		t.Run(b.Name, func(t *testing.T) { fn(t, newTenvOn(t, false, b.DSN(t))) })
+	}
+}
+
+// newTenvOn is newTenv over the database at dsn.
+func newTenvOn(t *testing.T, secure bool, dsn string) *tenv {
+	t.Helper()
 	clk := &clock{t: time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)}
 	root, err := checkpoint.GenerateRootKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dsn := dbtest.SQLiteDSN(t)
 	core, err := hq.New(hq.Config{DSN: dsn, AdminToken: testAdminToken, Now: clk.Now, ClientRate: 1e6, ClientBurst: 1e6,
 		DeviceRate: 1e6, DeviceBurst: 1e6, RootKey: root})
 	if err != nil {
