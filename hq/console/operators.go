@@ -79,6 +79,9 @@ func (h *handler) renderOperators(w http.ResponseWriter, r *http.Request, op Ope
 	}
 	now := h.cfg.Now()
 	b.Roles = Roles
+	if b.Role == "" {
+		b.Role = RoleViewer // the least a new account may do, unless the admin picks more
+	}
 	for _, o := range ops {
 		row := operatorRow{Name: o.Name, Role: Role(o.Role), State: operatorState(o, now), Until: o.SetupUntil, TOTP: o.TOTPConfirmed,
 			Created: o.CreatedAt, Self: o.Name == op.Name}
