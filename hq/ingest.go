@@ -358,7 +358,7 @@ func (s *Server) handleBatches(w http.ResponseWriter, r *http.Request, dev sqldb
 		hold = append(hold, reason)
 		idx = append(idx, i)
 	}
-	outs, err := s.db.IngestHeld(ctx, accepted, hold, adds.accounts, recv)
+	outs, decided, err := s.db.IngestDecided(ctx, accepted, hold, adds.accounts, recv)
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -388,6 +388,11 @@ func (s *Server) handleBatches(w http.ResponseWriter, r *http.Request, dev sqldb
 			results[i].Message = supersededMessage(req.Records[i])
 		case checkpoint.ResultRejected:
 			rejected++
+			if d, ok := decided[req.Records[i].ID]; ok {
+				results[i].Error = "held_rejected"
+				results[i].Message = heldRejectedMessage(d)
+				continue
+			}
 			results[i].Error = "store_refused"
 			results[i].Message = "总部数据库无法保存该记录的内容 / HQ's database cannot store this record's content"
 			s.log.Warn("hq: record refused by the database", slog.String("device", dev.ID), slog.String("record", req.Records[i].ID))
@@ -402,6 +407,14 @@ func (s *Server) handleBatches(w http.ResponseWriter, r *http.Request, dev sqldb
 			slog.Int("records", len(req.Records)), slog.Int64("rejected", rejected), slog.Int64("held", held), slog.Int64("conflicts", conflicts))
 	}
 	httpx.WriteJSON(w, http.StatusOK, checkpoint.PushResponse{Results: results})
+}
+
+// heldRejectedMessage tells the kiosk that an operator rejected the record when HQ held it: when,
+// and the operator's note. The kiosk quarantines it; sending it again changes nothing.
+func heldRejectedMessage(d sqldb.HeldDecision) string {
+	day := d.DecidedAt.In(checkpoint.ChinaTime).Format("2006-01-02")
+	return fmt.Sprintf("总部操作员已于 %s 驳回该记录（暂存原因 %s）：%s / an HQ operator rejected this held record on %s (held for %s): %s",
+		day, d.Reason, d.Note, day, d.Reason, d.Note)
 }
 
 // supersededMessage tells the supervisor which edit of theirs HQ did not apply.

@@ -2,7 +2,7 @@
 # Renders every kiosk screen in a real window on a virtual display (Xvfb) and writes PNGs, in
 # Chinese to OUT and in English to OUT/en: the kiosk's own tour mode drives each screen, and xwd
 # grabs the display as a person would see it. Each language runs on a fresh demo. Then the citizen
-# pages (吉事办) in headless Chromium.
+# pages (吉事办) and the HQ console in headless Chromium.
 set -euo pipefail
 bin=$1 out=$2
 disp=:${SCREENSHOT_DISPLAY:-78}
@@ -22,3 +22,7 @@ done
 # 吉事办, the citizen pages, in headless Chromium at a phone's size (360×740, scale 2).
 CHECKPOINT_SCREENSHOTS=$(realpath "$out") go test -count=1 -run TestBrowserCitizenFlow ./hq/web/ >/dev/null
 echo "screenshots (citizen pages): $(ls -1 "$out"/citizen-*.png | wc -l) in $out"
+# The HQ console (登录, 总览, 风险地区, 人员状态, 终端, 签发密钥, 操作员, 审计日志 …) in headless Chromium at
+# desktop size (1280×860), and the kiosk scenario's pages (站点与人员, 待处理记录, 设置).
+CHECKPOINT_SCREENSHOTS=$(realpath "$out") go test -count=1 -run 'TestBrowserConsole$|TestBrowserKioskScenario' ./hq/console/ >/dev/null
+echo "screenshots (console): $(ls -1 "$out"/console-*.png | wc -l) in $out"

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
-	"strings"
 	"time"
 
 	checkpoint "github.com/yongji-county/checkpoint"
 	"github.com/yongji-county/checkpoint/store"
+	"github.com/yongji-county/checkpoint/sync"
 )
 
 // QuarantineRow is a record HQ could not store, for the supervisor's screen.
@@ -34,10 +34,7 @@ func (st *Station) Quarantined(ctx context.Context, s Session) ([]QuarantineRow,
 	}
 	out := make([]QuarantineRow, 0, len(recs))
 	for _, q := range recs {
-		reason := strings.TrimSpace(q.Message)
-		if reason == "" {
-			reason = q.Error
-		}
+		reason := sync.QuarantineReason(q.Error, q.Message)
 		out = append(out, QuarantineRow{ID: q.ID, Kind: q.Kind, StaffID: q.StaffID, CreatedAt: q.CreatedAt,
 			QuarantinedAt: q.QuarantinedAt, Reason: reason})
 	}

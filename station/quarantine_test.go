@@ -36,8 +36,8 @@ func TestQuarantineForSupervisor(t *testing.T) {
 		t.Error("a scanner listed quarantined records; want refused")
 	}
 	rows, err := f.st.Quarantined(ctx, sup)
-	if err != nil || len(rows) != 2 || rows[0].ID != ids[0] || rows[0].Reason != "记录格式无效 / invalid record" || rows[1].Reason != "rejected: too_large" {
-		t.Fatalf("Quarantined = %+v, %v; want both, with HQ's words or its code", rows, err)
+	if err != nil || len(rows) != 2 || rows[0].ID != ids[0] || rows[0].Reason != "记录格式无效 / invalid record" || rows[1].Reason != "记录过大，总部无法接收 / record too large for HQ" {
+		t.Fatalf("Quarantined = %+v, %v; want both, with HQ's words or the words for its code", rows, err)
 	}
 
 	path, n, err := f.st.ExportQuarantine(ctx, sup)

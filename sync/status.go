@@ -166,6 +166,49 @@ func RefusalMessage(reason string) Message {
 	return Message{reason, "配置被拒绝", "dataset refused"}
 }
 
+// Reasons HQ refuses a record (RecordResult.Error), as the kiosk shows a quarantined record when
+// HQ sent no words of its own. HQ's own message, when there is one, says more (an operator's note,
+// the field at fault) and is shown instead.
+var rejections = map[string]Message{
+	"held_rejected":     {"held_rejected", "总部暂存待核后已由操作员驳回，不会再接收；如有异议请联系总部", "held at HQ and rejected by an operator; HQ will not take it; contact HQ if this is wrong"},
+	"conflict":          {"conflict", "总部已有同一编号但内容不同的记录", "HQ holds a different record under this id"},
+	"store_refused":     {"store_refused", "总部数据库无法保存该记录的内容", "HQ's database cannot store this record's content"},
+	"too_large":         {"too_large", "记录过大，总部无法接收", "record too large for HQ"},
+	"invalid_record":    {"invalid_record", "记录格式无效", "invalid record"},
+	"invalid_body":      {"invalid_body", "记录内容无效", "invalid record body"},
+	"invalid_site":      {"invalid_site", "站点信息不完整或无效", "site incomplete or invalid"},
+	"invalid_staff":     {"invalid_staff", "扫码员信息无效", "staff details invalid"},
+	"superseded":        {"superseded", "修改未生效：总部已有更新的版本", "the edit did not take effect: HQ has a newer version"},
+	"site_not_allowed":  {"site_not_allowed", "本设备无权提交该站点的记录", "this device may not act for that site"},
+	"staff_not_allowed": {"staff_not_allowed", "该工作人员不属于本设备的站点", "staff not on this device's roster"},
+}
+
+// RejectionMessage returns the words for the code HQ refused a record with, or a generic
+// message for a code not in the table.
+func RejectionMessage(code string) Message {
+	if m, ok := rejections[code]; ok {
+		return m
+	}
+	return Message{code, "总部拒收该记录", "HQ refused this record"}
+}
+
+// QuarantineReason is a quarantined record's reason in words, as the quarantine screen and
+// `kiosk quarantine list` show it: HQ's message when it sent one, else the words for its code
+// (errField as the store keeps it, "status: code").
+func QuarantineReason(errField, message string) string {
+	if m := strings.TrimSpace(message); m != "" {
+		return m
+	}
+	_, code, ok := strings.Cut(errField, ": ")
+	if !ok {
+		code = errField
+	}
+	if code = strings.TrimSpace(code); code == "" {
+		return errField
+	}
+	return RejectionMessage(code).String()
+}
+
 // refusalReason names why err refused a dataset.
 func refusalReason(err error) string {
 	switch {

@@ -514,3 +514,29 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// A record an operator rejected at HQ is quarantined with HQ's code, and shown in words: HQ's
+// own message when it sent one, else the table's words for the code.
+func TestHeldRejectedIsQuarantinedInWords(t *testing.T) {
+	h := newFakeHQ(t)
+	db := newKiosk(t, h)
+	ids := record(t, db, 2)
+	h.reject = func(id string) (string, bool) { return "held_rejected", id == ids[0] }
+	c := New(db, fastConfig(Config{}))
+	if sum, err := c.Sync(context.Background()); err != nil || sum.Pushed != 1 || sum.Quarantined != 1 {
+		t.Fatalf("Sync = %+v, %v; want 1 pushed, 1 quarantined", sum, err)
+	}
+	q, err := db.Quarantined(context.Background())
+	if err != nil || len(q) != 1 || q[0].Error != "rejected: held_rejected" {
+		t.Fatalf("Quarantined = %+v, %v; want one, rejected: held_rejected", q, err)
+	}
+	if got := QuarantineReason(q[0].Error, q[0].Message); !strings.Contains(got, "操作员驳回") || !strings.Contains(got, "rejected by an operator") {
+		t.Errorf("QuarantineReason = %q; want the words for held_rejected", got)
+	}
+	if got := QuarantineReason(q[0].Error, "总部操作员已于 2026-12-01 驳回该记录：非本站人员"); got != "总部操作员已于 2026-12-01 驳回该记录：非本站人员" {
+		t.Errorf("QuarantineReason with HQ's message = %q; want HQ's message", got)
+	}
+	if got := QuarantineReason("rejected: no_such_code", ""); got != "总部拒收该记录 / HQ refused this record" {
+		t.Errorf("QuarantineReason of an unknown code = %q", got)
+	}
+}

@@ -134,7 +134,7 @@ func runOperator(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			fmt.Fprintf(stderr, "hq operator: %v\n", err)
 			return 1
 		}
-		cliAudit(ctx, db, stderr, now, "operator.add", *name, nil, map[string]string{"role": *role})
+		cliAudit(ctx, db, stderr, now, console.AuditOperatorAdd, *name, nil, map[string]string{"role": *role})
 		printSetup(stdout, *base, tok, now)
 	case "reset":
 		tok, err := console.ResetOperator(ctx, db, *name, now)
@@ -146,7 +146,7 @@ func runOperator(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			fmt.Fprintf(stderr, "hq operator: %v\n", err)
 			return 1
 		}
-		cliAudit(ctx, db, stderr, now, "operator.reset", *name, nil, map[string]string{"password": "cleared", "totp": "cleared"})
+		cliAudit(ctx, db, stderr, now, console.AuditOperatorReset, *name, nil, map[string]string{"password": "cleared", "totp": "cleared"})
 		printSetup(stdout, *base, tok, now)
 	case "role", "disable", "enable":
 		old, err := db.Operator(ctx, *name)

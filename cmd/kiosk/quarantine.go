@@ -6,9 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/yongji-county/checkpoint/store"
+	"github.com/yongji-county/checkpoint/sync"
 )
 
 func init() {
@@ -16,12 +16,9 @@ func init() {
 }
 
 // quarantineReason is a quarantined record's reason in words: HQ's message when it sent one,
-// else its machine-readable code.
+// else the words for its code.
 func quarantineReason(q store.QuarantinedRecord) string {
-	if m := strings.TrimSpace(q.Message); m != "" {
-		return m
-	}
-	return q.Error
+	return sync.QuarantineReason(q.Error, q.Message)
 }
 
 // runQuarantine is the supervisor's view of the records HQ refused, for scripts:
@@ -73,7 +70,9 @@ func runQuarantine(ctx context.Context, args []string, stdout, stderr io.Writer)
 			Records []store.QuarantineLine `json:"records"`
 		}{Count: len(recs), Records: []store.QuarantineLine{}}
 		for _, q := range recs {
-			out.Records = append(out.Records, q.Line(false))
+			l := q.Line(false)
+			l.Message = quarantineReason(q) // HQ's words, or the words for its code
+			out.Records = append(out.Records, l)
 		}
 		return writeJSONLine(stdout, stderr, out)
 	case "export":

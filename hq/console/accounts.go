@@ -63,7 +63,7 @@ const (
 )
 
 var rolePerms = map[Role][]Perm{
-	RoleAdmin:  {PermRisk, PermPeople, PermSites, PermDevices, PermHeld, PermKeys, PermSettings},
+	RoleAdmin:  {PermRisk, PermPeople, PermSites, PermDevices, PermHeld, PermKeys, PermSettings, PermOperators},
 	RoleHealth: {PermRisk, PermPeople},
 	RoleOps:    {PermSites, PermDevices, PermHeld},
 }

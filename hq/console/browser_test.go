@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
 
+	checkpoint "github.com/yongji-county/checkpoint"
 	"github.com/yongji-county/checkpoint/hq"
 	"github.com/yongji-county/checkpoint/internal/browsertest"
 )
@@ -50,7 +51,15 @@ func screenshot(t *testing.T, ctx context.Context, dir, name string) {
 // and nothing changes), and finds the import at the top of 审计日志.
 func TestBrowserConsole(t *testing.T) {
 	e := newTenv(t, false)
-	e.seedKiosks(4)
+	ids := e.seedKiosks(4)
+	// 二号入口 was re-enrolled: 终端 shows the new kiosk as its successor.
+	rc, err := e.core.CreateReplacementCode(context.Background(), "", ids[1], 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := e.api("POST", "/api/v1/enroll", "", checkpoint.EnrollRequest{Code: rc.Code, DeviceName: "二号入口（更换）"}, nil); st != 200 {
+		t.Fatalf("re-enroll: %d", st)
+	}
 	e.pushBodies(`{"verdict":"turn_back","reasons":["household_high_risk"],"online":true,"scanned_at":"2026-12-01T02:00:00Z","confirmed_at":"2026-12-01T02:00:05Z"}`,
 		`{"verdict":"refer","reasons":["fever"],"temp_tenths":386,"online":true,"scanned_at":"2026-12-01T02:00:00Z","confirmed_at":"2026-12-01T02:00:05Z"}`)
 	e.pull("pending=3; quarantined=1; oldest=2026-12-01T01:40:00Z; refused=1; refusal=bad_signature; version=1.4.0")
@@ -179,6 +188,13 @@ func TestBrowserConsole(t *testing.T) {
 	do("签发密钥", chromedp.Click(chromedp.CSS(`.nav a[href="/admin/keys"]`)), chromedp.WaitVisible(chromedp.CSS("#key-form")))
 	do("新密钥", chromedp.Click(chromedp.CSS(`#key-form button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS("#key-list tbody tr[data-kid]")))
 	screenshot(t, ctx, dir, "keys")
+	do("操作员", chromedp.Click(chromedp.CSS(`.nav a[href="/admin/operators"]`)), chromedp.WaitVisible(chromedp.CSS("#operator-add")))
+	do("新增操作员", chromedp.SendKeys(chromedp.CSS("#operator-name"), "li.ming"), chromedp.SetValue(chromedp.CSS("#operator-role"), "ops"),
+		chromedp.Click(chromedp.CSS(`#operator-add button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS("#setup-link")))
+	if got := text(`#operator-list tr[data-name="li.ming"] td:nth-child(3)`); !strings.HasPrefix(got, "待设置") {
+		t.Errorf("the new operator's state = %q; want 待设置", got)
+	}
+	screenshot(t, ctx, dir, "operators")
 	do("审计日志 again", chromedp.Click(chromedp.CSS(`.nav a[href="/admin/audit"]`)), chromedp.WaitVisible(chromedp.CSS("#audit-list")))
 	do("English", chromedp.Click(chromedp.CSS(".lang")), chromedp.WaitVisible(chromedp.CSS("#audit-list")))
 	if got := text("h1"); got != en["audit_title"] {

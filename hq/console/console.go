@@ -159,6 +159,12 @@ func (h *handler) table() []route {
 		{pattern: "POST /admin/keys/distrust", perm: PermKeys, h: h.keyState(true)},
 		{pattern: "GET /admin/audit", h: h.auditPage},
 		{pattern: "GET /admin/audit.csv", h: h.auditCSV},
+		{pattern: "GET /admin/operators", perm: PermOperators, h: h.operatorsPage},
+		{pattern: "POST /admin/operators/add", perm: PermOperators, h: h.operatorAdd},
+		{pattern: "POST /admin/operators/reset", perm: PermOperators, h: h.operatorReset},
+		{pattern: "POST /admin/operators/role", perm: PermOperators, h: h.operatorRole},
+		{pattern: "POST /admin/operators/disable", perm: PermOperators, h: h.operatorActive(false)},
+		{pattern: "POST /admin/operators/enable", perm: PermOperators, h: h.operatorActive(true)},
 	}
 }
 

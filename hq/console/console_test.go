@@ -50,12 +50,24 @@ type tenv struct {
 
 func newTenv(t *testing.T, secure bool) *tenv {
 	t.Helper()
+	return newTenvOn(t, secure, dbtest.SQLiteDSN(t))
+}
+
+// eachBackend runs fn on a console over SQLite and, when CHECKPOINT_PG_DSN is set, PostgreSQL.
+func eachBackend(t *testing.T, fn func(t *testing.T, e *tenv)) {
+	for _, b := range dbtest.Backends() {
+		t.Run(b.Name, func(t *testing.T) { fn(t, newTenvOn(t, false, b.DSN(t))) })
+	}
+}
+
+// newTenvOn is newTenv over the database at dsn.
+func newTenvOn(t *testing.T, secure bool, dsn string) *tenv {
+	t.Helper()
 	clk := &clock{t: time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)}
 	root, err := checkpoint.GenerateRootKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dsn := dbtest.SQLiteDSN(t)
 	core, err := hq.New(hq.Config{DSN: dsn, AdminToken: testAdminToken, Now: clk.Now, ClientRate: 1e6, ClientBurst: 1e6,
 		DeviceRate: 1e6, DeviceBurst: 1e6, RootKey: root})
 	if err != nil {
@@ -351,7 +363,47 @@ func TestRoleBoundaries(t *testing.T) {
 	if RoleOps.Can(PermRisk) || RoleOps.Can(PermKeys) || RoleViewer.Can(PermRisk) {
 		t.Error("a role may more than it should")
 	}
-	for _, p := range []Perm{PermRisk, PermPeople, PermSites, PermDevices, PermHeld, PermKeys, PermSettings} {
+	// 操作员 is the admin's alone: every other role gets 403 on the page and on every change, and
+	// no nav entry.
+	var opRoutes []string
+	for _, rt := range e.h.table() {
+		if strings.Contains(rt.pattern, " /admin/operators") {
+			if rt.perm != PermOperators {
+				t.Errorf("%s needs %q; want %q", rt.pattern, rt.perm, PermOperators)
+			}
+			opRoutes = append(opRoutes, rt.pattern)
+		}
+	}
+	if len(opRoutes) != 6 {
+		t.Errorf("operator routes = %v; want the page and 5 changes", opRoutes)
+	}
+	for _, c := range []*http.Client{viewer, health, ops} {
+		if p := e.get(c, "/admin/"); p.status != 200 || strings.Contains(p.body, "/admin/operators") {
+			t.Errorf("a non-admin's nav: %d, shows 操作员: %v", p.status, strings.Contains(p.body, "/admin/operators"))
+		}
+		if p := e.get(c, "/admin/operators"); p.status != http.StatusForbidden {
+			t.Errorf("a non-admin GET /admin/operators: %d; want 403", p.status)
+		}
+		for _, p := range opRoutes {
+			if path, ok := strings.CutPrefix(p, "POST "); ok {
+				if r := e.post(c, path, url.Values{"name": {"op-viewer"}, "role": {"admin"}}); r.status != http.StatusForbidden {
+					t.Errorf("a non-admin POST %s: %d; want 403", path, r.status)
+				}
+			}
+		}
+	}
+	if o, _ := e.core.DB().Operator(context.Background(), "op-viewer"); o.Role != string(RoleViewer) || !o.Active || o.PasswordHash == "" {
+		t.Errorf("a non-admin changed an operator: %+v", o)
+	}
+	for _, r := range []Role{RoleHealth, RoleOps, RoleViewer} {
+		if r.Can(PermOperators) {
+			t.Errorf("%s may manage operators", r)
+		}
+	}
+	if p := e.get(e.as(RoleAdmin), "/admin/"); !strings.Contains(p.body, `href="/admin/operators"`) {
+		t.Error("the admin's nav has no 操作员")
+	}
+	for _, p := range []Perm{PermRisk, PermPeople, PermSites, PermDevices, PermHeld, PermKeys, PermSettings, PermOperators} {
 		if !RoleAdmin.Can(p) {
 			t.Errorf("admin may not %s", p)
 		}

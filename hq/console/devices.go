@@ -16,6 +16,10 @@ import (
 type deviceRow struct {
 	sqldb.Device
 	LastSeen time.Time
+	SiteName string
+	// A re-enrolled kiosk succeeds the device in Replaces; ReplacesName is that device's name
+	// and SuccessorID/SuccessorName the kiosk that succeeds this one ("" when none).
+	ReplacesName, SuccessorID, SuccessorName string
 }
 
 type devicesBody struct {
@@ -43,8 +47,24 @@ func (h *handler) renderDevices(w http.ResponseWriter, r *http.Request, op Opera
 		return
 	}
 	b := devicesBody{Sites: sites, CanEdit: op.Role.Can(PermDevices), Code: code}
+	siteName := make(map[string]string, len(sites))
+	for _, x := range sites {
+		siteName[x.ID] = x.Name
+	}
+	byID := make(map[string]sqldb.Device, len(devs))
+	succ := make(map[string]sqldb.Device, len(devs))
 	for _, d := range devs {
-		b.Devices = append(b.Devices, deviceRow{Device: d, LastSeen: seen[d.ID]})
+		byID[d.ID] = d
+		if d.Replaces != "" {
+			succ[d.Replaces] = d
+		}
+	}
+	for _, d := range devs {
+		row := deviceRow{Device: d, LastSeen: seen[d.ID], SiteName: siteName[d.SiteID], ReplacesName: byID[d.Replaces].Name}
+		if n, ok := succ[d.ID]; ok {
+			row.SuccessorID, row.SuccessorName = n.ID, n.Name
+		}
+		b.Devices = append(b.Devices, row)
 	}
 	h.render(w, r, status, pageData{Page: "devices", Nav: "devices", Op: op, Error: errKey, Body: b})
 }

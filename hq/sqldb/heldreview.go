@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	checkpoint "github.com/yongji-county/checkpoint"
 	"time"
 )
 
@@ -118,4 +119,96 @@ func (d *DB) HeldDecisions(ctx context.Context, limit int) ([]HeldDecision, erro
 		out = append(out, h)
 	}
 	return out, rows.Err()
+}
+
+// resentDecision is an operator's decision found for a record a batch has just inserted: a
+// record that was held, decided, and is now sent again.
+type resentDecision struct {
+	HeldDecision
+	hash string // the rejected record's content hash; "" for an accepted one (not kept here)
+}
+
+// decidedAmong looks up, in one query per insertChunk ids, the decisions on held records among
+// ids. Ingest asks only about the ids it has just inserted (not already in records), so a batch
+// of resends of stored records never reads held_decisions.
+func (d *DB) decidedAmong(ctx context.Context, tx *sql.Tx, ids []string) (map[string]resentDecision, error) {
+	var out map[string]resentDecision
+	for start := 0; start < len(ids); start += insertChunk {
+		part := ids[start:min(start+insertChunk, len(ids))]
+		args := make([]any, len(part))
+		for i, id := range part {
+			args[i] = id
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT record_id, decision, reason, note, operator, decided_at, kind, device_id, site_id, staff_id, created_at, body
+			FROM held_decisions WHERE record_id IN (`+d.inList(len(part), 0)+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("held decisions: %w", err)
+		}
+		for rows.Next() {
+			var r resentDecision
+			var at, kind, dev, site, staff, created string
+			var body []byte
+			if err := rows.Scan(&r.RecordID, &r.Decision, &r.Reason, &r.Note, &r.Operator, &at, &kind, &dev, &site, &staff, &created, &body); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("held decisions: %w", err)
+			}
+			r.DecidedAt = ptime(at)
+			if r.Decision == HeldRejected {
+				r.hash = contentHash(r.RecordID, kind, dev, site, staff, created, body)
+			}
+			if out == nil {
+				out = map[string]resentDecision{}
+			}
+			out[r.RecordID] = r
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("held decisions: %w", err)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("held decisions: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// undoResent takes back out of records what this batch inserted under the ids of decided held
+// records, and answers each: a rejected record sent again is checkpoint.ResultRejected (its
+// decision goes into rejected), another body under its id checkpoint.ResultConflict, as for any
+// id HQ holds; an accepted record that is no longer in records (retention removed it) is a
+// duplicate.
+func (d *DB) undoResent(ctx context.Context, tx *sql.Tx, recs []checkpoint.Record, hashes []string, uniq []int, out []string, rejected map[string]HeldDecision) error {
+	var fresh []string
+	for _, i := range uniq {
+		if out[i] == checkpoint.ResultStored || out[i] == checkpoint.ResultHeld {
+			fresh = append(fresh, recs[i].ID)
+		}
+	}
+	if len(fresh) == 0 {
+		return nil
+	}
+	dec, err := d.decidedAmong(ctx, tx, fresh)
+	if err != nil || len(dec) == 0 {
+		return err
+	}
+	var undo []any
+	for _, i := range uniq {
+		r, ok := dec[recs[i].ID]
+		if !ok || (out[i] != checkpoint.ResultStored && out[i] != checkpoint.ResultHeld) {
+			continue
+		}
+		undo = append(undo, recs[i].ID)
+		switch {
+		case r.Decision == HeldAccepted:
+			out[i] = checkpoint.ResultDuplicate
+		case r.hash == hashes[i]:
+			out[i] = checkpoint.ResultRejected
+			rejected[r.RecordID] = r.HeldDecision
+		default:
+			out[i] = checkpoint.ResultConflict
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM records WHERE id IN (`+d.inList(len(undo), 0)+`)`, undo...); err != nil {
+		return fmt.Errorf("held decisions: %w", err)
+	}
+	return nil
 }

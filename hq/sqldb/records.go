@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -24,10 +25,14 @@ const insertChunk = 500
 // ContentHash identifies a record's content: every envelope field and every body byte.
 // CreatedAt counts as the instant, in UTC.
 func ContentHash(r checkpoint.Record) string {
+	return contentHash(r.ID, string(r.Kind), r.DeviceID, r.SiteID, r.StaffID, ftime(r.CreatedAt), r.Body)
+}
+
+// contentHash is ContentHash from a record's columns as stored (created_at as ftime wrote it).
+func contentHash(id, kind, dev, site, staff, created string, body []byte) string {
 	h := sha256.New()
 	var n [8]byte
-	for _, f := range [][]byte{[]byte(r.ID), []byte(r.Kind), []byte(r.DeviceID), []byte(r.SiteID),
-		[]byte(r.StaffID), []byte(ftime(r.CreatedAt)), r.Body} {
+	for _, f := range [][]byte{[]byte(id), []byte(kind), []byte(dev), []byte(site), []byte(staff), []byte(created), body} {
 		binary.BigEndian.PutUint64(n[:], uint64(len(f)))
 		h.Write(n[:])
 		h.Write(f)
@@ -63,13 +68,28 @@ func (d *DB) IngestWithStaff(ctx context.Context, recs []checkpoint.Record, acco
 // is checkpoint.ResultHeld. A record HQ already holds is a duplicate or a conflict whatever hold
 // says: the duplicate check comes before any judgement.
 func (d *DB) IngestHeld(ctx context.Context, recs []checkpoint.Record, hold []string, accounts map[string]StaffAccount, now time.Time) ([]string, error) {
+	out, _, err := d.IngestDecided(ctx, recs, hold, accounts, now)
+	return out, err
+}
+
+// IngestDecided is IngestHeld that also returns, by record id, the operator's decision on each
+// record answered checkpoint.ResultRejected because an operator rejected it when HQ held it
+// (it was sent again); a ResultRejected without one is a record the database refused.
+func (d *DB) IngestDecided(ctx context.Context, recs []checkpoint.Record, hold []string, accounts map[string]StaffAccount, now time.Time) ([]string, map[string]HeldDecision, error) {
 	if hold == nil {
 		hold = make([]string, len(recs))
 	}
 	if len(hold) != len(recs) {
-		return nil, fmt.Errorf("sqldb: ingest: %d hold reasons for %d records", len(hold), len(recs))
+		return nil, nil, fmt.Errorf("sqldb: ingest: %d hold reasons for %d records", len(hold), len(recs))
 	}
-	out, err := d.ingest(ctx, recs, hold, accounts, now)
+	rejected := map[string]HeldDecision{}
+	out, err := d.ingestSplit(ctx, recs, hold, accounts, now, rejected)
+	return out, rejected, err
+}
+
+// ingestSplit stores recs, splitting the batch around records the database refuses.
+func (d *DB) ingestSplit(ctx context.Context, recs []checkpoint.Record, hold []string, accounts map[string]StaffAccount, now time.Time, rejected map[string]HeldDecision) ([]string, error) {
+	out, err := d.ingest(ctx, recs, hold, accounts, now, rejected)
 	if err == nil || !recordSpecific(err) {
 		return out, err
 	}
@@ -77,11 +97,11 @@ func (d *DB) IngestHeld(ctx context.Context, recs []checkpoint.Record, hold []st
 		return []string{checkpoint.ResultRejected}, nil
 	}
 	h := len(recs) / 2
-	first, err := d.IngestHeld(ctx, recs[:h], hold[:h], accounts, now)
+	first, err := d.ingestSplit(ctx, recs[:h], hold[:h], accounts, now, rejected)
 	if err != nil {
 		return nil, err
 	}
-	rest, err := d.IngestHeld(ctx, recs[h:], hold[h:], accounts, now)
+	rest, err := d.ingestSplit(ctx, recs[h:], hold[h:], accounts, now, rejected)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +109,7 @@ func (d *DB) IngestHeld(ctx context.Context, recs []checkpoint.Record, hold []st
 }
 
 // ingest stores one batch in one transaction.
-func (d *DB) ingest(ctx context.Context, recs []checkpoint.Record, hold []string, accounts map[string]StaffAccount, now time.Time) ([]string, error) {
+func (d *DB) ingest(ctx context.Context, recs []checkpoint.Record, hold []string, accounts map[string]StaffAccount, now time.Time, rejected map[string]HeldDecision) ([]string, error) {
 	out := make([]string, len(recs))
 	if len(recs) == 0 {
 		return out, nil
@@ -122,6 +142,7 @@ func (d *DB) ingest(ctx context.Context, recs []checkpoint.Record, hold []string
 	// skips such ids. That fallback needs no temporary table, so it works unchanged on Citus
 	// (distributed tables) and on engines that have none.
 	staged := d.forceStaged
+	var mine map[string]HeldDecision // the decisions undoResent found, in the attempt that commits
 	for {
 		err := d.txConn(ctx, "ingest", d.pg, func(conn *sql.Conn, tx *sql.Tx) error {
 			for _, i := range uniq { // a retried transaction starts over
@@ -170,6 +191,11 @@ func (d *DB) ingest(ctx context.Context, recs []checkpoint.Record, hold []string
 					out[i] = checkpoint.ResultConflict
 				}
 			}
+			// A record new to records may be one an operator decided when HQ held it.
+			mine = map[string]HeldDecision{}
+			if err := d.undoResent(ctx, tx, recs, hashes, uniq, out, mine); err != nil {
+				return err
+			}
 			if err := d.countStored(ctx, tx, recs, out); err != nil {
 				return err
 			}
@@ -182,6 +208,7 @@ func (d *DB) ingest(ctx context.Context, recs []checkpoint.Record, hold []string
 		if err != nil {
 			return nil, err
 		}
+		maps.Copy(rejected, mine)
 		return out, nil
 	}
 }
