@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/csv"
 	"io"
 	"net/http"
@@ -44,6 +45,7 @@ type tenv struct {
 	h    *handler
 	ts   *httptest.Server
 	dsn  string // "sqlite:" and the file's path
+	root ed25519.PrivateKey
 	// kiosk is the first kiosk seedKiosks enrolled.
 	kiosk checkpoint.EnrollResponse
 }
@@ -83,7 +85,7 @@ func newTenvOn(t *testing.T, secure bool, dsn string) *tenv {
 	mux.Handle("/api/", core.Handler())
 	ts := httptest.NewServer(mux)
 	t.Cleanup(ts.Close)
-	return &tenv{t: t, clk: clk, core: core, h: h, ts: ts, dsn: dsn}
+	return &tenv{t: t, clk: clk, core: core, h: h, ts: ts, dsn: dsn, root: root}
 }
 
 // client is a browser-like client: a cookie jar, no redirects followed.

@@ -126,7 +126,17 @@ func (h *handler) enrollCode(w http.ResponseWriter, r *http.Request, op Operator
 
 type keysBody struct {
 	Keys    []sqldb.Key
+	Roots   []rootRow // the root key chain, oldest first; the last is the one in force
 	CanEdit bool
+}
+
+// rootRow is one root key of the chain on 签发密钥: its fingerprint (the root id kiosks pin) and
+// when it entered the chain.
+type rootRow struct {
+	Seq     int64
+	ID      string
+	Created time.Time
+	Current bool
 }
 
 func (h *handler) renderKeys(w http.ResponseWriter, r *http.Request, op Operator, status int, errKey string) {
@@ -138,7 +148,17 @@ func (h *handler) renderKeys(w http.ResponseWriter, r *http.Request, op Operator
 	for i := range ks {
 		ks[i].Private = "" // never near a template
 	}
-	h.render(w, r, status, pageData{Page: "keys", Nav: "keys", Op: op, Error: errKey, Body: keysBody{Keys: ks, CanEdit: op.Role.Can(PermKeys)}})
+	rks, err := h.db.RootKeys(r.Context())
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	roots := make([]rootRow, len(rks))
+	for i, k := range rks {
+		roots[i] = rootRow{Seq: k.Seq, ID: checkpoint.RootID(k.Public), Created: k.CreatedAt, Current: i == len(rks)-1}
+	}
+	h.render(w, r, status, pageData{Page: "keys", Nav: "keys", Op: op, Error: errKey,
+		Body: keysBody{Keys: ks, Roots: roots, CanEdit: op.Role.Can(PermKeys)}})
 }
 
 func (h *handler) keysPage(w http.ResponseWriter, r *http.Request, op Operator) {
