@@ -37,6 +37,9 @@ func (s *Server) DecideHeld(ctx context.Context, id string, accept bool, note, o
 	if accept {
 		decision = sqldb.HeldAccepted
 	}
+	if rules, err := s.rules(ctx); err == nil { // a rejection takes the record out of day_counts by the fever threshold in force
+		ctx = sqldb.WithFeverThreshold(ctx, rules.FeverC)
+	}
 	d, err := s.db.DecideHeld(ctx, id, decision, note, operator, s.now().UTC())
 	if errors.Is(err, sqldb.ErrNotFound) {
 		return d, ErrHeldMissing

@@ -36,7 +36,7 @@ func (h *handler) renderDevices(w http.ResponseWriter, r *http.Request, op Opera
 		h.internal(w, r, err)
 		return
 	}
-	seen, err := h.db.DeviceLastSeen(ctx)
+	st, err := h.db.DeviceStatuses(ctx) // last pull, as kiosks report it: never a scan of records
 	if err != nil {
 		h.internal(w, r, err)
 		return
@@ -60,7 +60,7 @@ func (h *handler) renderDevices(w http.ResponseWriter, r *http.Request, op Opera
 		}
 	}
 	for _, d := range devs {
-		row := deviceRow{Device: d, LastSeen: seen[d.ID], SiteName: siteName[d.SiteID], ReplacesName: byID[d.Replaces].Name}
+		row := deviceRow{Device: d, LastSeen: st[d.ID].SeenAt, SiteName: siteName[d.SiteID], ReplacesName: byID[d.Replaces].Name}
 		if n, ok := succ[d.ID]; ok {
 			row.SuccessorID, row.SuccessorName = n.ID, n.Name
 		}

@@ -181,25 +181,6 @@ func (d *DB) AuditCount(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// DeviceLastSeen returns, per device, when HQ last received a record from it (devices that
-// never sent one are absent).
-func (d *DB) DeviceLastSeen(ctx context.Context) (map[string]time.Time, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT device_id, MAX(received_at) FROM records GROUP BY device_id`)
-	if err != nil {
-		return nil, fmt.Errorf("sqldb: device last seen: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]time.Time{}
-	for rows.Next() {
-		var id, at string
-		if err := rows.Scan(&id, &at); err != nil {
-			return nil, fmt.Errorf("sqldb: device last seen: %w", err)
-		}
-		out[id] = ptime(at)
-	}
-	return out, rows.Err()
-}
-
 // CountRecordsSince counts the records of kind created at or after since.
 func (d *DB) CountRecordsSince(ctx context.Context, kind string, since time.Time) (int64, error) {
 	var n int64

@@ -4,8 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	checkpoint "github.com/yongji-county/checkpoint"
 	"time"
+
+	checkpoint "github.com/yongji-county/checkpoint"
 )
 
 // An operator decides a held record: accepted, it counts as any accepted record from then on
@@ -84,6 +85,15 @@ func (d *DB) DecideHeld(ctx context.Context, id, decision, note, operator string
 		} else {
 			keep = body
 			_, err = tx.ExecContext(ctx, d.q(`DELETE FROM records WHERE id = ? AND held <> ''`), id)
+			if err == nil {
+				// Ingest counted it in day_counts when it held it; rejected, it counts no more.
+				t := dayTally{}
+				t.add(checkpoint.Record{ID: id, Kind: checkpoint.RecordKind(kind), SiteID: site, CreatedAt: ptime(created), Body: body}, feverTenths(ctx))
+				for k := range t {
+					t[k] = -t[k]
+				}
+				err = d.writeTally(ctx, tx, t)
+			}
 		}
 		if err != nil {
 			return err

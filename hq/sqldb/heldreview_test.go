@@ -41,8 +41,22 @@ func TestDecideHeld(t *testing.T) {
 			if _, err := d.DecideHeld(ctx, ids[2], HeldAccepted, "not held", "wang", now); !errors.Is(err, ErrNotFound) {
 				t.Fatalf("decision on an accepted record: %v; want ErrNotFound", err)
 			}
+			checks := func() int64 {
+				day := recs[1].CreatedAt.In(checkpoint.ChinaTime).Format(DayFormat)
+				m, err := d.DayCounts(ctx, day)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return m[recs[1].SiteID][CountChecks]
+			}
+			if n := checks(); n != 3 {
+				t.Fatalf("checks counted before the rejection = %d; want 3 (held ones count)", n)
+			}
 			if _, err := d.DecideHeld(ctx, ids[1], HeldRejected, "站点已停用", "li", now.Add(time.Second)); err != nil {
 				t.Fatal(err)
+			}
+			if n := checks(); n != 2 {
+				t.Errorf("checks counted after the rejection = %d; want 2 (a rejected record counts no more)", n)
 			}
 			if n, _ := d.CountHeld(ctx); n != 0 {
 				t.Fatalf("held after deciding = %d", n)
