@@ -55,6 +55,8 @@ type Decoder struct {
 	candidates [][]Point
 	// roiTried are the crops fallbackROI handed to the fallback on the current plane.
 	roiTried []image.Rectangle
+	// resampleLeft is what resample may still sample on the current plane, in modules.
+	resampleLeft int
 }
 
 // newPlane forgets what the steps found on the previous plane.
@@ -62,6 +64,7 @@ func (d *Decoder) newPlane() {
 	d.candidates = d.candidates[:0]
 	d.roiTried = d.roiTried[:0]
 	d.halfOK = false
+	d.resampleLeft = resampleBudget
 }
 
 // roiCoversFrame reports whether fallbackROI already gave the fallback the whole of g (for a
@@ -259,25 +262,41 @@ func (d *Decoder) fallbackROI(g Grey) []Result {
 	})
 	tried := d.roiTried[:0]
 	defer func() { d.roiTried = tried }()
+	frame := image.Rect(0, 0, g.Width, g.Height)
+	budget := roiPixelBudget
 	for _, q := range d.candidates {
 		r := boundsOf(q, g.Width, g.Height)
 		if 5*r.Dx()*r.Dy() >= 4*g.Width*g.Height {
-			r = image.Rect(0, 0, g.Width, g.Height) // a crop this large reads worse than the frame
+			r = frame // a crop this large reads worse than the frame
 		}
-		if r.Dx() < 21 || r.Dy() < 21 || slices.ContainsFunc(tried, func(t image.Rectangle) bool { return overlapMost(t, r) }) {
+		if r.Dx() < 21 || r.Dy() < 21 || slices.ContainsFunc(tried, func(t image.Rectangle) bool { return sameCrop(t, r) }) {
 			continue
 		}
 		if len(tried) == maxROICrops {
 			break
 		}
+		cost := searchedPixels(r, roiMaxSide)
+		if r == frame {
+			cost = searchedPixels(r, 720) // searched as the whole picture, at WeChat's default MaxSide
+		}
+		if cost > budget {
+			continue
+		}
+		budget -= cost
 		tried = append(tried, r)
 		crop := Grey{Width: r.Dx(), Height: r.Dy(), Stride: g.Stride, Pix: g.Pix[r.Min.Y*g.Stride+r.Min.X:]}
-		rs, err := d.fallback.Decode(crop)
+		var rs []Result
+		var err error
+		if sf, ok := d.fallback.(sizedFallback); ok && r != frame {
+			rs, err = sf.DecodeAt(crop, roiMaxSide)
+		} else {
+			rs, err = d.fallback.Decode(crop)
+		}
 		if err != nil || len(rs) == 0 {
 			continue
 		}
 		for i := range rs {
-			rs[i].Points = slices.Clone(q)
+			rs[i].Points = placeIn(rs[i].Points, r, q)
 		}
 		return rs
 	}
@@ -288,6 +307,51 @@ func (d *Decoder) fallbackROI(g Grey) []Result {
 // photo yields many false detections, and each crop costs WeChat tens to hundreds of
 // milliseconds.
 const maxROICrops = 4
+
+// placeIn maps the corners the fallback reported in crop r back to the frame. A fallback that
+// could not place the code reports the whole crop; the symbol located before, q, stands in then.
+// (The located symbol can be a false pairing of finder patterns of different codes, so the code
+// read in the crop need not lie at q's centre.)
+func placeIn(pts []Point, r image.Rectangle, q []Point) []Point {
+	w, h := float64(r.Dx()), float64(r.Dy())
+	whole := len(pts) == 4
+	for _, p := range pts {
+		whole = whole && (p.X < 1 || p.X > w-1) && (p.Y < 1 || p.Y > h-1)
+	}
+	if len(pts) != 4 || whole {
+		return slices.Clone(q)
+	}
+	out := make([]Point, 4)
+	for i, p := range pts {
+		out[i] = Point{p.X + float64(r.Min.X), p.Y + float64(r.Min.Y)}
+	}
+	return out
+}
+
+// sizedFallback is a Fallback that can be told the largest plane to search (a larger one is
+// shrunk first): fallbackROI searches crops at a finer scale than the whole picture.
+type sizedFallback interface {
+	DecodeAt(g Grey, maxSide int) ([]Result, error)
+}
+
+// roiMaxSide is the longest side at which fallbackROI has a crop searched; a larger one is
+// shrunk to it. The whole-picture fallback searches at WeChat.MaxSide (720 px), too coarse for
+// a small code in a 1280-px photo, and a crop around the located symbol costs far less.
+const roiMaxSide = 1024
+
+// roiPixelBudget bounds the pixels fallbackROI has searched on one plane (a crop counts at the
+// scale it is searched at): with maxROICrops it keeps a photo of many false detections from
+// costing seconds.
+const roiPixelBudget = 1_000_000
+
+// searchedPixels is the area of r once shrunk to maxSide on its longer side.
+func searchedPixels(r image.Rectangle, maxSide int) int {
+	w, h := r.Dx(), r.Dy()
+	if l := max(w, h); l > maxSide {
+		w, h = w*maxSide/l, h*maxSide/l
+	}
+	return w * h
+}
 
 // boundsOf is the bounding box of q grown by a fifth of its size (the quiet zone and the error
 // of corners extrapolated from finder patterns), clipped to the frame.
@@ -301,11 +365,13 @@ func boundsOf(q []Point, w, h int) image.Rectangle {
 	return r.Intersect(image.Rect(0, 0, w, h))
 }
 
-// overlapMost reports whether two boxes mostly cover the same area.
-func overlapMost(a, b image.Rectangle) bool {
+// sameCrop reports whether two boxes mostly cover the same area (their intersection is more than
+// half their union). A small box inside a large one is not the same crop: the fallback reads a
+// small code in a tight crop that it misses in a wide one.
+func sameCrop(a, b image.Rectangle) bool {
 	i := a.Intersect(b)
 	area := func(r image.Rectangle) int { return r.Dx() * r.Dy() }
-	return area(i)*2 > min(area(a), area(b))
+	return area(i)*2 > area(a)+area(b)-area(i)
 }
 
 func cmpFloat(a, b float64) int {
@@ -623,11 +689,19 @@ func (d *Decoder) resample(matrix *gozxing.BitMatrix, det *common.DetectorResult
 		offsets = resampleOffsetsWide
 	}
 	for _, o := range offsets {
+		if d.resampleLeft < dim*dim {
+			return nil, nil
+		}
+		d.resampleLeft -= dim * dim
 		if res, r := try(dim, o[0], o[1]); res != nil {
 			return res, r
 		}
 	}
 	for _, dd := range [...]int{4, -4} {
+		if d.resampleLeft < (dim+dd)*(dim+dd) {
+			return nil, nil
+		}
+		d.resampleLeft -= (dim + dd) * (dim + dd)
 		if res, r := try(dim+dd, 0, 0); res != nil {
 			return res, r
 		}
@@ -644,6 +718,13 @@ var (
 	resampleOffsets     = ringOffsets(2)
 	resampleOffsetsWide = ringOffsets(maxWideOffset)
 )
+
+// resampleBudget bounds what resample samples on one plane, in modules (a sample of a version v
+// grid is (17+4v)² modules, and each costs a Reed-Solomon check that fails): a dense
+// high-version code that the cascade locates but cannot read, once per step, used to cost
+// hundreds of milliseconds in resampling alone. It is a count, not a clock, so what is read does
+// not depend on the machine's load.
+var resampleBudget = 4_000_000
 
 // maxWideOffset is how far, in modules, resample moves a version 1 code's fourth corner.
 const maxWideOffset = 8
