@@ -724,7 +724,7 @@ var (
 // high-version code that the cascade locates but cannot read, once per step, used to cost
 // hundreds of milliseconds in resampling alone. It is a count, not a clock, so what is read does
 // not depend on the machine's load.
-var resampleBudget = 4_000_000
+var resampleBudget = 1_000_000
 
 // maxWideOffset is how far, in modules, resample moves a version 1 code's fourth corner.
 const maxWideOffset = 8
