@@ -55,6 +55,10 @@ type Decoder struct {
 	candidates [][]Point
 	// roiTried are the crops fallbackROI handed to the fallback on the current plane.
 	roiTried []image.Rectangle
+	// spots are boxes, in frame coordinates, around finder patterns too few to form a symbol (one
+	// or two: a small or curved code whose third pattern the finder missed), where
+	// fallbackSpots looks.
+	spots []image.Rectangle
 	// resampleLeft is what resample may still sample on the current plane, in modules.
 	resampleLeft int
 }
@@ -63,6 +67,7 @@ type Decoder struct {
 func (d *Decoder) newPlane() {
 	d.candidates = d.candidates[:0]
 	d.roiTried = d.roiTried[:0]
+	d.spots = d.spots[:0]
 	d.halfOK = false
 	d.resampleLeft = resampleBudget
 }
@@ -99,6 +104,35 @@ func (d *Decoder) remember(pts []Point, back coordMap) {
 	d.candidates = append(d.candidates, q)
 }
 
+// maxSpots bounds the finder-pattern spots remembered per plane.
+const maxSpots = 4
+
+// rememberSpot keeps a box around one or two lone finder patterns: the patterns and a margin
+// of their distance or 30 modules, whichever is more, on every side (the code's extent is
+// unknown: the patterns may be neighbours or diagonal, and its version any).
+func (d *Decoder) rememberSpot(centres []*detector.FinderPattern, back coordMap) {
+	if len(centres) == 0 || len(centres) > 2 || len(d.spots) >= maxSpots {
+		return
+	}
+	x0, y0, x1, y1 := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+	m := 0.0
+	for _, c := range centres {
+		x, y := back(c.GetX(), c.GetY())
+		x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x), max(y1, y)
+		bx, _ := back(c.GetX()+c.GetEstimatedModuleSize(), c.GetY())
+		m = max(m, bx-x)
+	}
+	grow := max(x1-x0, y1-y0, 30*m)
+	if math.IsNaN(grow) || math.IsInf(grow, 0) {
+		return
+	}
+	r := image.Rect(int(x0-grow), int(y0-grow), int(x1+grow)+1, int(y1+grow)+1)
+	if slices.ContainsFunc(d.spots, func(t image.Rectangle) bool { return sameCrop(t, r) }) {
+		return
+	}
+	d.spots = append(d.spots, r)
+}
+
 // step is one attempt of the cascade: prepare a plane, binarize it, detect, decode. apply says
 // whether the step is worth running on an image of this size.
 type step struct {
@@ -115,8 +149,8 @@ func always(Grey) bool { return true }
 // photos start at half resolution, where a global threshold is cheap and already reads most
 // codes (and screen moiré averages out). The fallback steps do nothing without a Fallback.
 var (
-	smallSteps = []string{"hybrid", "global", "down2-multi", "down2-global", "invert", "up2", "multi", "widen-x", "squash-x", "fallback-roi", "fallback"}
-	largeSteps = []string{"down2-global", "down2", "down4", "hybrid", "down2-multi", "widen-x", "squash-x", "multi", "down3", "global", "stretch", "fallback-roi", "fallback"}
+	smallSteps = []string{"hybrid", "global", "down2-multi", "down2-global", "invert", "up2", "multi", "widen-x", "squash-x", "fallback-roi", "fallback-spots", "fallback"}
+	largeSteps = []string{"down2-global", "down2", "down4", "hybrid", "down2-multi", "widen-x", "squash-x", "multi", "down3", "global", "stretch", "fallback-roi", "fallback-spots", "fallback"}
 )
 
 // largeSide is the shorter side from which a plane counts as a camera frame or photo.
@@ -193,6 +227,9 @@ var allSteps = map[string]step{
 	}},
 	"fallback-roi": {apply: always, run: func(d *Decoder, g Grey) []Result {
 		return d.fallbackROI(g)
+	}},
+	"fallback-spots": {apply: always, run: func(d *Decoder, g Grey) []Result {
+		return d.fallbackSpots(g)
 	}},
 	"fallback-half": {apply: minSide(160), run: func(d *Decoder, g Grey) []Result {
 		s := d.halfOf(g)
@@ -327,6 +364,46 @@ func placeIn(pts []Point, r image.Rectangle, q []Point) []Point {
 	}
 	return out
 }
+
+// fallbackSpots runs the fallback on crops around lone finder patterns (Decoder.spots), at full
+// resolution and a small crop at twice that: a code of 2 pixels a module in a large photo,
+// which the whole-picture fallback sees shrunk, and whose third finder pattern the cascade's
+// finder missed (curved, or a logo). Nothing without a sizedFallback.
+func (d *Decoder) fallbackSpots(g Grey) []Result {
+	sf, ok := d.fallback.(sizedFallback)
+	if !ok {
+		return nil
+	}
+	frame := image.Rect(0, 0, g.Width, g.Height)
+	for _, r := range d.spots {
+		r = r.Intersect(frame)
+		if r.Dx() < 21 || r.Dy() < 21 || 2*r.Dx()*r.Dy() > g.Width*g.Height {
+			continue
+		}
+		crop := Grey{Width: r.Dx(), Height: r.Dy(), Stride: g.Stride, Pix: g.Pix[r.Min.Y*g.Stride+r.Min.X:]}
+		k := 1.0
+		if max(r.Dx(), r.Dy()) < spotUpscaleBelow {
+			crop = upscale2(d.scratch[1], crop)
+			d.scratch[1] = crop.Pix
+			k = 0.5
+		}
+		rs, err := sf.DecodeAt(crop, roiMaxSide)
+		if err != nil || len(rs) == 0 {
+			continue
+		}
+		for i := range rs {
+			for j, p := range rs[i].Points {
+				rs[i].Points[j] = Point{p.X*k + float64(r.Min.X), p.Y*k + float64(r.Min.Y)}
+			}
+		}
+		return rs
+	}
+	return nil
+}
+
+// spotUpscaleBelow is the crop size under which fallbackSpots doubles a crop before the
+// fallback sees it.
+const spotUpscaleBelow = 400
 
 // sizedFallback is a Fallback that can be told the largest plane to search (a larger one is
 // shrunk first): fallbackROI searches crops at a finer scale than the whole picture.
@@ -609,8 +686,16 @@ func (d *Decoder) attempt(g Grey, m mode, multi bool, back coordMap) (out []Resu
 	var found []*common.DetectorResult
 	if multi {
 		found = detectMulti(matrix, hints)
-	} else if r, err := detector.NewDetector(matrix).Detect(hints); err == nil {
-		found = []*common.DetectorResult{r}
+	} else {
+		// detector.Detect, with the finder's lone patterns kept when it finds fewer than three.
+		f := detector.NewFinderPatternFinder(matrix, nil)
+		if info, err := f.Find(hints); err == nil {
+			if r, err := detector.NewDetector(matrix).ProcessFinderPatternInfo(info); err == nil {
+				found = []*common.DetectorResult{r}
+			}
+		} else {
+			d.rememberSpot(f.GetPossibleCenters(), back)
+		}
 	}
 	retries := 0
 	for _, det := range found {
