@@ -375,11 +375,16 @@ func (d *Decoder) fallbackSpots(g Grey) []Result {
 		return nil
 	}
 	frame := image.Rect(0, 0, g.Width, g.Height)
+	tried := 0
 	for _, r := range d.spots {
 		r = r.Intersect(frame)
-		if r.Dx() < 21 || r.Dy() < 21 || 2*r.Dx()*r.Dy() > g.Width*g.Height {
+		if r.Dx() < 21 || r.Dy() < 21 || max(r.Dx(), r.Dy()) > maxSpotSide {
 			continue
 		}
+		if tried == maxSpotCrops {
+			break
+		}
+		tried++
 		crop := Grey{Width: r.Dx(), Height: r.Dy(), Stride: g.Stride, Pix: g.Pix[r.Min.Y*g.Stride+r.Min.X:]}
 		k := 1.0
 		if max(r.Dx(), r.Dy()) < spotUpscaleBelow {
@@ -404,6 +409,15 @@ func (d *Decoder) fallbackSpots(g Grey) []Result {
 // spotUpscaleBelow is the crop size under which fallbackSpots doubles a crop before the
 // fallback sees it.
 const spotUpscaleBelow = 400
+
+// maxSpotSide and maxSpotCrops bound fallbackSpots' work: it is for small codes (the ones it
+// reads on the corpus are 45–65 px, their spots 120–170 px), which the whole-picture fallback
+// sees shrunk; a larger spot is a larger code that the whole-picture fallback searches anyway.
+// Each crop costs WeChat tens of milliseconds doubled, hundreds at 1024 px.
+const (
+	maxSpotSide  = 320
+	maxSpotCrops = 2
+)
 
 // sizedFallback is a Fallback that can be told the largest plane to search (a larger one is
 // shrunk first): fallbackROI searches crops at a finer scale than the whole picture.
