@@ -72,11 +72,18 @@ func (d *Decoder) newPlane() {
 	d.resampleLeft = resampleBudget
 }
 
-// roiCoversFrame reports whether fallbackROI already gave the fallback the whole of g (for a
-// code filling the picture): the whole-picture fallback would repeat that work.
+// roiCoversFrame reports whether fallbackROI already gave the fallback most of g (a crop of at
+// least roiCoverFrame of its area, the whole of it for a code filling the picture): the
+// whole-picture fallback would repeat that work.
 func (d *Decoder) roiCoversFrame(g Grey) bool {
-	return slices.Contains(d.roiTried, image.Rect(0, 0, g.Width, g.Height))
+	return slices.ContainsFunc(d.roiTried, func(r image.Rectangle) bool {
+		return float64(r.Dx()*r.Dy()) >= roiCoverFrame*float64(g.Width*g.Height)
+	})
 }
+
+// roiCoverFrame is the share of the picture a crop must cover for fallbackROI's search of it to
+// stand for the whole-picture fallback's.
+const roiCoverFrame = 0.6
 
 // halfOf returns g downscaled 2×, computed once per plane.
 func (d *Decoder) halfOf(g Grey) Grey {
@@ -228,7 +235,7 @@ var allSteps = map[string]step{
 	"fallback-roi": {apply: always, run: func(d *Decoder, g Grey) []Result {
 		return d.fallbackROI(g)
 	}},
-	"fallback-spots": {apply: always, run: func(d *Decoder, g Grey) []Result {
+	"fallback-spots": {apply: func(g Grey) bool { return max(g.Width, g.Height) >= minSpotPlane }, run: func(d *Decoder, g Grey) []Result {
 		return d.fallbackSpots(g)
 	}},
 	"fallback-half": {apply: minSide(160), run: func(d *Decoder, g Grey) []Result {
@@ -414,9 +421,13 @@ const spotUpscaleBelow = 400
 // reads on the corpus are 45–65 px, their spots 120–170 px), which the whole-picture fallback
 // sees shrunk; a larger spot is a larger code that the whole-picture fallback searches anyway.
 // Each crop costs WeChat tens of milliseconds doubled, hundreds at 1024 px.
+// On a plane under minSpotPlane on its longer side (a cropped code) the whole-picture fallback
+// already sees every code at full size, and WeChat spends 300–600 ms on a doubled crop (it
+// searches a small plane at several scales): no read on the text sets, the slowest images there.
 const (
 	maxSpotSide  = 320
 	maxSpotCrops = 2
+	minSpotPlane = 500
 )
 
 // sizedFallback is a Fallback that can be told the largest plane to search (a larger one is
