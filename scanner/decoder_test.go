@@ -464,3 +464,18 @@ func TestResampleBudget(t *testing.T) {
 		t.Errorf("resample left %d of %d modules; want the budget spent and not overdrawn", d.resampleLeft, resampleBudget)
 	}
 }
+
+// TestROICoversFrame: a crop covering most of the picture stands for the whole-picture
+// fallback (WeChat would search the same pixels again); a smaller one does not.
+func TestROICoversFrame(t *testing.T) {
+	g := blank(240, 240, 200)
+	d := mustDecoder(t, Options{})
+	d.roiTried = []image.Rectangle{image.Rect(18, 5, 210, 237)} // 77 % of the picture
+	if !d.roiCoversFrame(g) {
+		t.Errorf("a crop of 77%% of the picture does not stand for it")
+	}
+	d.roiTried = []image.Rectangle{image.Rect(0, 0, 120, 240), image.Rect(120, 0, 240, 120)}
+	if d.roiCoversFrame(g) {
+		t.Errorf("crops of 50%% and 25%% of the picture stand for it")
+	}
+}
