@@ -55,20 +55,35 @@ type Decoder struct {
 	candidates [][]Point
 	// roiTried are the crops fallbackROI handed to the fallback on the current plane.
 	roiTried []image.Rectangle
+	// spots are boxes, in frame coordinates, around finder patterns too few to form a symbol (one
+	// or two: a small or curved code whose third pattern the finder missed), where
+	// fallbackSpots looks.
+	spots []image.Rectangle
+	// resampleLeft is what resample may still sample on the current plane, in modules.
+	resampleLeft int
 }
 
 // newPlane forgets what the steps found on the previous plane.
 func (d *Decoder) newPlane() {
 	d.candidates = d.candidates[:0]
 	d.roiTried = d.roiTried[:0]
+	d.spots = d.spots[:0]
 	d.halfOK = false
+	d.resampleLeft = resampleBudget
 }
 
-// roiCoversFrame reports whether fallbackROI already gave the fallback the whole of g (for a
-// code filling the picture): the whole-picture fallback would repeat that work.
+// roiCoversFrame reports whether fallbackROI already gave the fallback most of g (a crop of at
+// least roiCoverFrame of its area, the whole of it for a code filling the picture): the
+// whole-picture fallback would repeat that work.
 func (d *Decoder) roiCoversFrame(g Grey) bool {
-	return slices.Contains(d.roiTried, image.Rect(0, 0, g.Width, g.Height))
+	return slices.ContainsFunc(d.roiTried, func(r image.Rectangle) bool {
+		return float64(r.Dx()*r.Dy()) >= roiCoverFrame*float64(g.Width*g.Height)
+	})
 }
+
+// roiCoverFrame is the share of the picture a crop must cover for fallbackROI's search of it to
+// stand for the whole-picture fallback's.
+const roiCoverFrame = 0.6
 
 // halfOf returns g downscaled 2×, computed once per plane.
 func (d *Decoder) halfOf(g Grey) Grey {
@@ -96,6 +111,35 @@ func (d *Decoder) remember(pts []Point, back coordMap) {
 	d.candidates = append(d.candidates, q)
 }
 
+// maxSpots bounds the finder-pattern spots remembered per plane.
+const maxSpots = 4
+
+// rememberSpot keeps a box around one or two lone finder patterns: the patterns and a margin
+// of their distance or 30 modules, whichever is more, on every side (the code's extent is
+// unknown: the patterns may be neighbours or diagonal, and its version any).
+func (d *Decoder) rememberSpot(centres []*detector.FinderPattern, back coordMap) {
+	if len(centres) == 0 || len(centres) > 2 || len(d.spots) >= maxSpots {
+		return
+	}
+	x0, y0, x1, y1 := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+	m := 0.0
+	for _, c := range centres {
+		x, y := back(c.GetX(), c.GetY())
+		x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x), max(y1, y)
+		bx, _ := back(c.GetX()+c.GetEstimatedModuleSize(), c.GetY())
+		m = max(m, bx-x)
+	}
+	grow := max(x1-x0, y1-y0, 30*m)
+	if math.IsNaN(grow) || math.IsInf(grow, 0) {
+		return
+	}
+	r := image.Rect(int(x0-grow), int(y0-grow), int(x1+grow)+1, int(y1+grow)+1)
+	if slices.ContainsFunc(d.spots, func(t image.Rectangle) bool { return sameCrop(t, r) }) {
+		return
+	}
+	d.spots = append(d.spots, r)
+}
+
 // step is one attempt of the cascade: prepare a plane, binarize it, detect, decode. apply says
 // whether the step is worth running on an image of this size.
 type step struct {
@@ -112,8 +156,8 @@ func always(Grey) bool { return true }
 // photos start at half resolution, where a global threshold is cheap and already reads most
 // codes (and screen moiré averages out). The fallback steps do nothing without a Fallback.
 var (
-	smallSteps = []string{"hybrid", "global", "down2-multi", "down2-global", "invert", "up2", "multi", "widen-x", "squash-x", "fallback-roi", "fallback"}
-	largeSteps = []string{"down2-global", "down2", "down4", "hybrid", "down2-multi", "widen-x", "squash-x", "multi", "down3", "global", "stretch", "fallback-roi", "fallback"}
+	smallSteps = []string{"hybrid", "global", "down2-multi", "down2-global", "invert", "up2", "multi", "widen-x", "squash-x", "fallback-roi", "fallback-spots", "fallback"}
+	largeSteps = []string{"down2-global", "down2", "down4", "hybrid", "down2-multi", "widen-x", "squash-x", "multi", "down3", "global", "stretch", "fallback-roi", "fallback-spots", "fallback"}
 )
 
 // largeSide is the shorter side from which a plane counts as a camera frame or photo.
@@ -191,6 +235,9 @@ var allSteps = map[string]step{
 	"fallback-roi": {apply: always, run: func(d *Decoder, g Grey) []Result {
 		return d.fallbackROI(g)
 	}},
+	"fallback-spots": {apply: func(g Grey) bool { return max(g.Width, g.Height) >= minSpotPlane }, run: func(d *Decoder, g Grey) []Result {
+		return d.fallbackSpots(g)
+	}},
 	"fallback-half": {apply: minSide(160), run: func(d *Decoder, g Grey) []Result {
 		s := d.halfOf(g)
 		return d.fallbackOn(s, 2)
@@ -259,25 +306,41 @@ func (d *Decoder) fallbackROI(g Grey) []Result {
 	})
 	tried := d.roiTried[:0]
 	defer func() { d.roiTried = tried }()
+	frame := image.Rect(0, 0, g.Width, g.Height)
+	budget := roiPixelBudget
 	for _, q := range d.candidates {
 		r := boundsOf(q, g.Width, g.Height)
 		if 5*r.Dx()*r.Dy() >= 4*g.Width*g.Height {
-			r = image.Rect(0, 0, g.Width, g.Height) // a crop this large reads worse than the frame
+			r = frame // a crop this large reads worse than the frame
 		}
-		if r.Dx() < 21 || r.Dy() < 21 || slices.ContainsFunc(tried, func(t image.Rectangle) bool { return overlapMost(t, r) }) {
+		if r.Dx() < 21 || r.Dy() < 21 || slices.ContainsFunc(tried, func(t image.Rectangle) bool { return sameCrop(t, r) }) {
 			continue
 		}
 		if len(tried) == maxROICrops {
 			break
 		}
+		cost := searchedPixels(r, roiMaxSide)
+		if r == frame {
+			cost = searchedPixels(r, 720) // searched as the whole picture, at WeChat's default MaxSide
+		}
+		if cost > budget {
+			continue
+		}
+		budget -= cost
 		tried = append(tried, r)
 		crop := Grey{Width: r.Dx(), Height: r.Dy(), Stride: g.Stride, Pix: g.Pix[r.Min.Y*g.Stride+r.Min.X:]}
-		rs, err := d.fallback.Decode(crop)
+		var rs []Result
+		var err error
+		if sf, ok := d.fallback.(sizedFallback); ok && r != frame {
+			rs, err = sf.DecodeAt(crop, roiMaxSide)
+		} else {
+			rs, err = d.fallback.Decode(crop)
+		}
 		if err != nil || len(rs) == 0 {
 			continue
 		}
 		for i := range rs {
-			rs[i].Points = slices.Clone(q)
+			rs[i].Points = placeIn(rs[i].Points, r, q)
 		}
 		return rs
 	}
@@ -288,6 +351,109 @@ func (d *Decoder) fallbackROI(g Grey) []Result {
 // photo yields many false detections, and each crop costs WeChat tens to hundreds of
 // milliseconds.
 const maxROICrops = 4
+
+// placeIn maps the corners the fallback reported in crop r back to the frame. A fallback that
+// could not place the code reports the whole crop; the symbol located before, q, stands in then.
+// (The located symbol can be a false pairing of finder patterns of different codes, so the code
+// read in the crop need not lie at q's centre.)
+func placeIn(pts []Point, r image.Rectangle, q []Point) []Point {
+	w, h := float64(r.Dx()), float64(r.Dy())
+	whole := len(pts) == 4
+	for _, p := range pts {
+		whole = whole && (p.X < 1 || p.X > w-1) && (p.Y < 1 || p.Y > h-1)
+	}
+	if len(pts) != 4 || whole {
+		return slices.Clone(q)
+	}
+	out := make([]Point, 4)
+	for i, p := range pts {
+		out[i] = Point{p.X + float64(r.Min.X), p.Y + float64(r.Min.Y)}
+	}
+	return out
+}
+
+// fallbackSpots runs the fallback on crops around lone finder patterns (Decoder.spots), at full
+// resolution and a small crop at twice that: a code of 2 pixels a module in a large photo,
+// which the whole-picture fallback sees shrunk, and whose third finder pattern the cascade's
+// finder missed (curved, or a logo). Nothing without a sizedFallback.
+func (d *Decoder) fallbackSpots(g Grey) []Result {
+	sf, ok := d.fallback.(sizedFallback)
+	if !ok {
+		return nil
+	}
+	frame := image.Rect(0, 0, g.Width, g.Height)
+	tried := 0
+	for _, r := range d.spots {
+		r = r.Intersect(frame)
+		if r.Dx() < 21 || r.Dy() < 21 || max(r.Dx(), r.Dy()) > maxSpotSide {
+			continue
+		}
+		if tried == maxSpotCrops {
+			break
+		}
+		tried++
+		crop := Grey{Width: r.Dx(), Height: r.Dy(), Stride: g.Stride, Pix: g.Pix[r.Min.Y*g.Stride+r.Min.X:]}
+		k := 1.0
+		if max(r.Dx(), r.Dy()) < spotUpscaleBelow {
+			crop = upscale2(d.scratch[1], crop)
+			d.scratch[1] = crop.Pix
+			k = 0.5
+		}
+		rs, err := sf.DecodeAt(crop, roiMaxSide)
+		if err != nil || len(rs) == 0 {
+			continue
+		}
+		for i := range rs {
+			for j, p := range rs[i].Points {
+				rs[i].Points[j] = Point{p.X*k + float64(r.Min.X), p.Y*k + float64(r.Min.Y)}
+			}
+		}
+		return rs
+	}
+	return nil
+}
+
+// spotUpscaleBelow is the crop size under which fallbackSpots doubles a crop before the
+// fallback sees it.
+const spotUpscaleBelow = 400
+
+// maxSpotSide and maxSpotCrops bound fallbackSpots' work: it is for small codes (the ones it
+// reads on the corpus are 45–65 px, their spots 120–170 px), which the whole-picture fallback
+// sees shrunk; a larger spot is a larger code that the whole-picture fallback searches anyway.
+// Each crop costs WeChat tens of milliseconds doubled, hundreds at 1024 px.
+// On a plane under minSpotPlane on its longer side (a cropped code) the whole-picture fallback
+// already sees every code at full size, and WeChat spends 300–600 ms on a doubled crop (it
+// searches a small plane at several scales): no read on the text sets, the slowest images there.
+const (
+	maxSpotSide  = 320
+	maxSpotCrops = 2
+	minSpotPlane = 500
+)
+
+// sizedFallback is a Fallback that can be told the largest plane to search (a larger one is
+// shrunk first): fallbackROI searches crops at a finer scale than the whole picture.
+type sizedFallback interface {
+	DecodeAt(g Grey, maxSide int) ([]Result, error)
+}
+
+// roiMaxSide is the longest side at which fallbackROI has a crop searched; a larger one is
+// shrunk to it. The whole-picture fallback searches at WeChat.MaxSide (720 px), too coarse for
+// a small code in a 1280-px photo, and a crop around the located symbol costs far less.
+const roiMaxSide = 1024
+
+// roiPixelBudget bounds the pixels fallbackROI has searched on one plane (a crop counts at the
+// scale it is searched at): with maxROICrops it keeps a photo of many false detections from
+// costing seconds.
+const roiPixelBudget = 1_000_000
+
+// searchedPixels is the area of r once shrunk to maxSide on its longer side.
+func searchedPixels(r image.Rectangle, maxSide int) int {
+	w, h := r.Dx(), r.Dy()
+	if l := max(w, h); l > maxSide {
+		w, h = w*maxSide/l, h*maxSide/l
+	}
+	return w * h
+}
 
 // boundsOf is the bounding box of q grown by a fifth of its size (the quiet zone and the error
 // of corners extrapolated from finder patterns), clipped to the frame.
@@ -301,11 +467,13 @@ func boundsOf(q []Point, w, h int) image.Rectangle {
 	return r.Intersect(image.Rect(0, 0, w, h))
 }
 
-// overlapMost reports whether two boxes mostly cover the same area.
-func overlapMost(a, b image.Rectangle) bool {
+// sameCrop reports whether two boxes mostly cover the same area (their intersection is more than
+// half their union). A small box inside a large one is not the same crop: the fallback reads a
+// small code in a tight crop that it misses in a wide one.
+func sameCrop(a, b image.Rectangle) bool {
 	i := a.Intersect(b)
 	area := func(r image.Rectangle) int { return r.Dx() * r.Dy() }
-	return area(i)*2 > min(area(a), area(b))
+	return area(i)*2 > area(a)+area(b)-area(i)
 }
 
 func cmpFloat(a, b float64) int {
@@ -543,8 +711,16 @@ func (d *Decoder) attempt(g Grey, m mode, multi bool, back coordMap) (out []Resu
 	var found []*common.DetectorResult
 	if multi {
 		found = detectMulti(matrix, hints)
-	} else if r, err := detector.NewDetector(matrix).Detect(hints); err == nil {
-		found = []*common.DetectorResult{r}
+	} else {
+		// detector.Detect, with the finder's lone patterns kept when it finds fewer than three.
+		f := detector.NewFinderPatternFinder(matrix, nil)
+		if info, err := f.Find(hints); err == nil {
+			if r, err := detector.NewDetector(matrix).ProcessFinderPatternInfo(info); err == nil {
+				found = []*common.DetectorResult{r}
+			}
+		} else {
+			d.rememberSpot(f.GetPossibleCenters(), back)
+		}
 	}
 	retries := 0
 	for _, det := range found {
@@ -623,11 +799,19 @@ func (d *Decoder) resample(matrix *gozxing.BitMatrix, det *common.DetectorResult
 		offsets = resampleOffsetsWide
 	}
 	for _, o := range offsets {
+		if d.resampleLeft < dim*dim {
+			return nil, nil
+		}
+		d.resampleLeft -= dim * dim
 		if res, r := try(dim, o[0], o[1]); res != nil {
 			return res, r
 		}
 	}
 	for _, dd := range [...]int{4, -4} {
+		if d.resampleLeft < (dim+dd)*(dim+dd) {
+			return nil, nil
+		}
+		d.resampleLeft -= (dim + dd) * (dim + dd)
 		if res, r := try(dim+dd, 0, 0); res != nil {
 			return res, r
 		}
@@ -644,6 +828,13 @@ var (
 	resampleOffsets     = ringOffsets(2)
 	resampleOffsetsWide = ringOffsets(maxWideOffset)
 )
+
+// resampleBudget bounds what resample samples on one plane, in modules (a sample of a version v
+// grid is (17+4v)² modules, and each costs a Reed-Solomon check that fails): a dense
+// high-version code that the cascade locates but cannot read, once per step, used to cost
+// hundreds of milliseconds in resampling alone. It is a count, not a clock, so what is read does
+// not depend on the machine's load.
+var resampleBudget = 1_000_000
 
 // maxWideOffset is how far, in modules, resample moves a version 1 code's fourth corner.
 const maxWideOffset = 8

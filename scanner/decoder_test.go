@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -343,5 +344,138 @@ func TestFallbackOnceForFramefillingCode(t *testing.T) {
 	}
 	if len(fb.sizes) != 1 || fb.sizes[0] != [2]int{code.Width, code.Height} {
 		t.Errorf("fallback saw planes %v; want the %dx%d frame once", fb.sizes, code.Width, code.Height)
+	}
+}
+
+// spotFallback is a sizedFallback that reports a code at the centre of every crop DecodeAt is
+// given (as WeChat places it, in the crop's coordinates) and records the crops; Decode (the
+// whole picture) reads nothing.
+type spotFallback struct {
+	countingFallback
+	crops [][3]int // width, height, maxSide
+}
+
+func (s *spotFallback) DecodeAt(g Grey, maxSide int) ([]Result, error) {
+	s.crops = append(s.crops, [3]int{g.Width, g.Height, maxSide})
+	cx, cy := float64(g.Width)/2, float64(g.Height)/2
+	return []Result{{Text: "spot", Points: []Point{{cx - 5, cy - 5}, {cx + 5, cy - 5}, {cx + 5, cy + 5}, {cx - 5, cy + 5}}}}, nil
+}
+
+// TestFallbackSpots: a small code whose third finder pattern is gone (a logo, a curve) in a
+// large photo is found by none of the cascade's steps, but its two finder patterns are; the
+// fallback is handed a crop around them, doubled, and the code is placed in the frame there.
+func TestFallbackSpots(t *testing.T) {
+	code := qrGrey(t, "HC1:SPOT", 84, 1) // version 1: 21 modules + quiet zone, 3.6 px a module
+	mod := code.Width / 23
+	for y := 0; y < 8*mod; y++ { // the top-right finder pattern
+		for x := code.Width - 9*mod; x < code.Width; x++ {
+			code.Pix[y*code.Stride+x] = 255
+		}
+	}
+	g := blank(1280, 960, 230)
+	paste(g, code, 700, 300)
+	fb := &spotFallback{}
+	d := mustDecoder(t, Options{Fallback: fb})
+	rs, err := d.Decode(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 1 || rs[0].Step != "fallback-spots" {
+		t.Fatalf("decoded %+v; want one code from fallback-spots (spots %v, candidates %v)", rs, d.spots, d.candidates)
+	}
+	c := rs[0].Centre()
+	if c.X < 700 || c.X > 700+float64(code.Width) || c.Y < 300 || c.Y > 300+float64(code.Height) {
+		t.Errorf("code placed at %v; want inside the pasted code at (700,300)+%d", c, code.Width)
+	}
+	if len(fb.crops) == 0 || max(fb.crops[0][0], fb.crops[0][1]) > 2*spotUpscaleBelow || fb.crops[0][0] < 2*code.Width/2 {
+		t.Errorf("crops %v: want a doubled crop around the code", fb.crops)
+	}
+	if len(fb.sizes) != 0 {
+		t.Errorf("the whole-picture fallback ran (%v) after fallback-spots read the code", fb.sizes)
+	}
+}
+
+// TestFallbackNoSpotsWithoutFinders: on a frame without finder patterns fallback-spots hands the
+// fallback nothing, and the whole-picture fallback runs once.
+func TestFallbackNoSpotsWithoutFinders(t *testing.T) {
+	g := blank(1280, 960, 128)
+	for i := range g.Pix {
+		g.Pix[i] = byte(i*7919>>3) | 0x40
+	}
+	fb := &spotFallback{}
+	d := mustDecoder(t, Options{Fallback: fb})
+	if rs, _ := d.Decode(g); len(rs) != 0 {
+		t.Fatalf("decoded %+v from noise", rs)
+	}
+	if len(fb.crops) > len(d.spots) || len(fb.sizes) != 1 {
+		t.Errorf("crops %v for spots %v, whole-picture calls %v", fb.crops, d.spots, fb.sizes)
+	}
+}
+
+func TestSameCrop(t *testing.T) {
+	big := image.Rect(0, 400, 620, 1100)
+	for _, c := range []struct {
+		b    image.Rectangle
+		want bool
+	}{
+		{image.Rect(10, 480, 650, 1060), true},  // nearly the same box
+		{image.Rect(24, 546, 302, 777), false},  // a tight box inside the wide one
+		{image.Rect(167, 424, 670, 729), false}, // mostly inside, a third of the area
+		{image.Rect(700, 0, 900, 300), false},   // apart
+	} {
+		if got := sameCrop(big, c.b); got != c.want {
+			t.Errorf("sameCrop(%v, %v) = %v; want %v", big, c.b, got, c.want)
+		}
+	}
+}
+
+func TestPlaceIn(t *testing.T) {
+	r := image.Rect(100, 200, 300, 400)
+	q := []Point{{1, 1}, {2, 1}, {2, 2}, {1, 2}}
+	whole := []Point{{0, 0}, {200, 0}, {200, 200}, {0, 200}}
+	if got := placeIn(whole, r, q); !slices.Equal(got, q) {
+		t.Errorf("not placed by the fallback: %v; want the located symbol %v", got, q)
+	}
+	in := []Point{{10, 20}, {50, 20}, {50, 60}, {10, 60}}
+	want := []Point{{110, 220}, {150, 220}, {150, 260}, {110, 260}}
+	if got := placeIn(in, r, q); !slices.Equal(got, want) {
+		t.Errorf("placed %v; want %v", got, want)
+	}
+}
+
+// TestResampleBudget: a dense code that is located but does not decode is resampled until the
+// plane's budget is spent, and no further.
+func TestResampleBudget(t *testing.T) {
+	code := qrGrey(t, strings.Repeat("HC1:A-DENSE-CODE-THAT-NEEDS-A-HIGH-VERSION ", 12), 900, 1)
+	for y := 120; y < 780; y++ { // wipe the middle: the finder patterns stay, Reed-Solomon fails
+		for x := 120; x < 780; x++ {
+			code.Pix[y*code.Stride+x] = byte(255 * ((x / 7) % 2))
+		}
+	}
+	d := mustDecoder(t, Options{})
+	if rs, _ := d.Decode(code); len(rs) != 0 {
+		t.Fatalf("decoded %v from a wiped code", texts(rs))
+	}
+	if len(d.candidates) == 0 {
+		t.Fatal("the wiped code was not located: the test shows nothing")
+	}
+	// Spent: less is left than one sample of the largest grid (version 40, 177×177).
+	if d.resampleLeft < 0 || d.resampleLeft >= 177*177 {
+		t.Errorf("resample left %d of %d modules; want the budget spent and not overdrawn", d.resampleLeft, resampleBudget)
+	}
+}
+
+// TestROICoversFrame: a crop covering most of the picture stands for the whole-picture
+// fallback (WeChat would search the same pixels again); a smaller one does not.
+func TestROICoversFrame(t *testing.T) {
+	g := blank(240, 240, 200)
+	d := mustDecoder(t, Options{})
+	d.roiTried = []image.Rectangle{image.Rect(18, 5, 210, 237)} // 77 % of the picture
+	if !d.roiCoversFrame(g) {
+		t.Errorf("a crop of 77%% of the picture does not stand for it")
+	}
+	d.roiTried = []image.Rectangle{image.Rect(0, 0, 120, 240), image.Rect(120, 0, 240, 120)}
+	if d.roiCoversFrame(g) {
+		t.Errorf("crops of 50%% and 25%% of the picture stand for it")
 	}
 }

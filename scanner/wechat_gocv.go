@@ -50,6 +50,11 @@ func NewWeChat() (*WeChat, error) {
 
 // Decode implements Fallback.
 func (w *WeChat) Decode(g Grey) ([]Result, error) {
+	return w.DecodeAt(g, w.MaxSide)
+}
+
+// DecodeAt is Decode with maxSide in place of MaxSide (0: the plane as it is).
+func (w *WeChat) DecodeAt(g Grey, maxSide int) ([]Result, error) {
 	if w.h == nil {
 		return nil, errors.New("scanner: wechat decode: decoder closed")
 	}
@@ -59,7 +64,7 @@ func (w *WeChat) Decode(g Grey) ([]Result, error) {
 	if g.Width <= 20 || g.Height <= 20 {
 		return nil, nil // OpenCV returns nothing for these anyway
 	}
-	r := C.wechat_decode(w.h, (*C.uchar)(unsafe.Pointer(&g.Pix[0])), C.int(g.Width), C.int(g.Height), C.int(g.Stride), C.int(w.MaxSide))
+	r := C.wechat_decode(w.h, (*C.uchar)(unsafe.Pointer(&g.Pix[0])), C.int(g.Width), C.int(g.Height), C.int(g.Stride), C.int(maxSide))
 	defer C.wechat_results_free(r)
 	if r.error != nil {
 		return nil, fmt.Errorf("scanner: wechat decode: %s", C.GoString(r.error))

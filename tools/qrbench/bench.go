@@ -28,6 +28,7 @@ type config struct {
 	cascade             string
 	wechatAlone         bool
 	dump                string
+	only                string
 }
 
 // sample is one corpus image as a grey plane, the input every engine gets.
@@ -89,6 +90,9 @@ func loadSamples(cfg config) ([]sample, error) {
 	}
 	out := make([]sample, 0, len(items))
 	for i, it := range items {
+		if cfg.only != "" && !slices.ContainsFunc(strings.Split(cfg.only, ","), func(k string) bool { return strings.HasSuffix(it.Key(), k) }) {
+			continue
+		}
 		img, err := qrcorpus.Load(it.Path)
 		if err != nil {
 			return nil, err

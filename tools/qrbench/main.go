@@ -41,6 +41,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&cfg.gaps, "gaps", false, "list the images zxing-cpp reads and each scanner build does not, and each build's slowest images")
 	fs.StringVar(&cfg.dump, "dump", "", "write one CSV line per engine and image (engine,set,name,ms,read,step) to this file")
 	fs.StringVar(&cfg.cascade, "cascade", "", "benchmark only these cascades (steps separated by commas, cascades by semicolons; with the fallback in gocv builds) besides the peers")
+	fs.StringVar(&cfg.only, "only", "", "only the images whose set/name ends with one of these (comma-separated, e.g. lots/image001), to time a few images against the peers")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
