@@ -9,7 +9,7 @@ import (
 // KioskStatusHeader is the request header a kiosk puts on its config pull to tell HQ how it
 // stands (docs/SYNC.md "Kiosk status"): semicolon-separated key=value pairs, e.g.
 //
-//	X-Checkpoint-Kiosk-Status: pending=12; quarantined=0; oldest=2026-12-02T01:02:03Z; refused=1; refusal=bad_signature; version=1.4.0
+//	X-Checkpoint-Kiosk-Status: pending=12; quarantined=0; oldest=2026-12-02T01:02:03Z; refused=1; refusal=bad_signature; version=1.4.0; epoch=K7Q2…
 //
 // Every key is optional; a key HQ does not know is ignored, and so is a value it cannot read
 // (that one is unknown), so that neither side needs the other's version. An older kiosk sends
@@ -27,6 +27,7 @@ type KioskStatus struct {
 	Refused     int64     // datasets refused so far
 	Refusal     string    // the last refusal's reason code
 	Version     string    // the kiosk software's version
+	Epoch       string    // HQ's epoch the kiosk last saw (a restored HQ has a new one)
 }
 
 // UnknownKioskStatus is the status of a kiosk that sent none.
@@ -60,6 +61,9 @@ func (s KioskStatus) Header() string {
 	}
 	if token(s.Version, 40) {
 		add("version", s.Version)
+	}
+	if token(s.Epoch, 64) {
+		add("epoch", s.Epoch)
 	}
 	return b.String()
 }
@@ -116,6 +120,10 @@ func ParseKioskStatus(v string) KioskStatus {
 		case "version":
 			if token(x, 40) {
 				s.Version = x
+			}
+		case "epoch":
+			if token(x, 64) {
+				s.Epoch = x
 			}
 		}
 	}

@@ -9,9 +9,9 @@ import (
 // TestKioskStatusHeader: a status survives the header; what cannot be read stays unknown (-1,
 // zero, ""), unknown keys are ignored, an over-long header is ignored whole.
 func TestKioskStatusHeader(t *testing.T) {
-	s := KioskStatus{Pending: 12, Quarantined: 0, Oldest: time.Date(2026, 12, 2, 1, 2, 3, 0, time.UTC), Refused: 1, Refusal: "bad_signature", Version: "1.4.0"}
+	s := KioskStatus{Pending: 12, Quarantined: 0, Oldest: time.Date(2026, 12, 2, 1, 2, 3, 0, time.UTC), Refused: 1, Refusal: "bad_signature", Version: "1.4.0", Epoch: "K7Q2ZJ5MXW3T"}
 	h := s.Header()
-	if h != "pending=12; quarantined=0; oldest=2026-12-02T01:02:03Z; refused=1; refusal=bad_signature; version=1.4.0" {
+	if h != "pending=12; quarantined=0; oldest=2026-12-02T01:02:03Z; refused=1; refusal=bad_signature; version=1.4.0; epoch=K7Q2ZJ5MXW3T" {
 		t.Fatalf("header = %q", h)
 	}
 	if got := ParseKioskStatus(h); got != s {

@@ -16,7 +16,7 @@ import (
 func (s *Server) noteKioskStatus(ctx context.Context, r *http.Request, dev sqldb.Device, have map[string]int64, sent int64) {
 	ks := checkpoint.ParseKioskStatus(r.Header.Get(checkpoint.KioskStatusHeader))
 	st := sqldb.DeviceStatus{DeviceID: dev.ID, SeenAt: s.now().UTC(), Pending: ks.Pending, Quarantined: ks.Quarantined,
-		Oldest: ks.Oldest, Refused: ks.Refused, Refusal: ks.Refusal, AppVersion: ks.Version, RiskHave: sqldb.Unknown, RiskSent: sent}
+		Oldest: ks.Oldest, Refused: ks.Refused, Refusal: ks.Refusal, AppVersion: ks.Version, Epoch: ks.Epoch, RiskHave: sqldb.Unknown, RiskSent: sent}
 	if v, ok := have[checkpoint.DatasetRisk]; ok {
 		st.RiskHave = v
 	}

@@ -18,6 +18,9 @@ func (c *Client) kioskStatus(ctx context.Context) checkpoint.KioskStatus {
 	if ss, err := c.st.SyncState(ctx); err == nil {
 		ks.Refused, ks.Refusal = ss.Refused, ss.LastRefusal
 	}
+	if dev, err := c.st.Device(ctx); err == nil {
+		ks.Epoch = dev.Epoch
+	}
 	ks.Version = c.cfg.AppVersion
 	if ks.Version == "" {
 		ks.Version = buildVersion()

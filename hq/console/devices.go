@@ -17,6 +17,11 @@ type deviceRow struct {
 	sqldb.Device
 	LastSeen time.Time
 	SiteName string
+	// Version is the software the kiosk reported on its last pull; Epoch the HQ epoch it last
+	// saw, and EpochOld whether that is not HQ's epoch now (HQ was restored since: the kiosk
+	// resets and resends on its next answer). Empty when not reported.
+	Version, Epoch string
+	EpochOld       bool
 	// A re-enrolled kiosk succeeds the device in Replaces; ReplacesName is that device's name
 	// and SuccessorID/SuccessorName the kiosk that succeeds this one ("" when none).
 	ReplacesName, SuccessorID, SuccessorName string
@@ -59,8 +64,15 @@ func (h *handler) renderDevices(w http.ResponseWriter, r *http.Request, op Opera
 			succ[d.Replaces] = d
 		}
 	}
+	epoch, err := h.core.Epoch(ctx)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
 	for _, d := range devs {
-		row := deviceRow{Device: d, LastSeen: st[d.ID].SeenAt, SiteName: siteName[d.SiteID], ReplacesName: byID[d.Replaces].Name}
+		s := st[d.ID]
+		row := deviceRow{Device: d, LastSeen: s.SeenAt, SiteName: siteName[d.SiteID], ReplacesName: byID[d.Replaces].Name,
+			Version: s.AppVersion, Epoch: s.Epoch, EpochOld: s.Epoch != "" && s.Epoch != epoch}
 		if n, ok := succ[d.ID]; ok {
 			row.SuccessorID, row.SuccessorName = n.ID, n.Name
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	checkpoint "github.com/yongji-county/checkpoint"
+	"github.com/yongji-county/checkpoint/hq"
 	"github.com/yongji-county/checkpoint/internal/dbtest"
 	"github.com/yongji-county/checkpoint/store"
 	"github.com/yongji-county/checkpoint/sync"
@@ -70,6 +71,21 @@ func TestKioskReportAndRiskRollout(t *testing.T) {
 			}
 			if p := e.get(c, "/admin/"); !strings.Contains(p.body, "配置版本比终端已有的旧（重放）") || !strings.Contains(p.body, "三号入口") {
 				t.Errorf("总览 does not show the kiosk's refusal")
+			}
+			// 终端 shows the version it reported and the HQ epoch it holds: current, then old once
+			// HQ is restored from a backup.
+			epoch, err := e.core.Epoch(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p := e.get(c, "/admin/devices"); !strings.Contains(p.body, "1.4.0") || !strings.Contains(p.body, "<code>"+epoch+"</code> <span class=\"hint\">（当前）") {
+				t.Errorf("终端 does not show the kiosk's version and current epoch %s", epoch)
+			}
+			if _, err := hq.Restored(ctx, e.core.DB()); err != nil {
+				t.Fatal(err)
+			}
+			if p := e.get(c, "/admin/devices"); !strings.Contains(p.body, "<code>"+epoch+"</code> <span class=\"warn\">旧纪元") {
+				t.Errorf("终端 does not mark the kiosk's epoch old after a restore")
 			}
 
 			// It holds the risk list in force; the two kiosks that never pulled do not.

@@ -26,6 +26,7 @@ type DeviceStatus struct {
 	Refused     int64     // datasets from HQ it refused
 	Refusal     string    // why it refused the last one (a reason code, e.g. "bad_signature")
 	AppVersion  string
+	Epoch       string // HQ's epoch the kiosk last saw ("" when not reported)
 	// RiskHave is the risk-area version the kiosk said it held when it pulled; RiskSent the one
 	// HQ sent it in answer (Unknown: none sent, it was current).
 	RiskHave, RiskSent int64
@@ -43,7 +44,8 @@ func (d *DB) deviceStatusUp(ctx context.Context, tx *sql.Tx) error {
 			refusal     TEXT NOT NULL,
 			app_version TEXT NOT NULL,
 			risk_have   BIGINT NOT NULL,
-			risk_sent   BIGINT NOT NULL
+			risk_sent   BIGINT NOT NULL,
+			epoch       TEXT NOT NULL DEFAULT ''
 		)`,
 		`CREATE TABLE day_counts (
 			site_id TEXT NOT NULL,
@@ -73,13 +75,13 @@ func (d *DB) deviceStatusDown(ctx context.Context, tx *sql.Tx) error {
 // PutDeviceStatus stores a kiosk's report, replacing the one before.
 func (d *DB) PutDeviceStatus(ctx context.Context, s DeviceStatus) error {
 	_, err := d.db.ExecContext(ctx, d.q(`INSERT INTO device_status
-		(device_id, seen_at, pending, quarantined, oldest, refused, refusal, app_version, risk_have, risk_sent)
-		VALUES (?,?,?,?,?,?,?,?,?,?)
+		(device_id, seen_at, pending, quarantined, oldest, refused, refusal, app_version, risk_have, risk_sent, epoch)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT (device_id) DO UPDATE SET seen_at = excluded.seen_at, pending = excluded.pending,
 			quarantined = excluded.quarantined, oldest = excluded.oldest, refused = excluded.refused,
 			refusal = excluded.refusal, app_version = excluded.app_version, risk_have = excluded.risk_have,
-			risk_sent = excluded.risk_sent`),
-		s.DeviceID, ftime(s.SeenAt), s.Pending, s.Quarantined, ftime(s.Oldest), s.Refused, s.Refusal, s.AppVersion, s.RiskHave, s.RiskSent)
+			risk_sent = excluded.risk_sent, epoch = excluded.epoch`),
+		s.DeviceID, ftime(s.SeenAt), s.Pending, s.Quarantined, ftime(s.Oldest), s.Refused, s.Refusal, s.AppVersion, s.RiskHave, s.RiskSent, s.Epoch)
 	if err != nil {
 		return fmt.Errorf("sqldb: put device status: %w", err)
 	}
@@ -89,7 +91,7 @@ func (d *DB) PutDeviceStatus(ctx context.Context, s DeviceStatus) error {
 // DeviceStatuses returns every kiosk's latest report, by device id.
 func (d *DB) DeviceStatuses(ctx context.Context) (map[string]DeviceStatus, error) {
 	rows, err := d.db.QueryContext(ctx, `SELECT device_id, seen_at, pending, quarantined, oldest, refused, refusal, app_version,
-		risk_have, risk_sent FROM device_status`)
+		risk_have, risk_sent, epoch FROM device_status`)
 	if err != nil {
 		return nil, fmt.Errorf("sqldb: device statuses: %w", err)
 	}
@@ -99,7 +101,7 @@ func (d *DB) DeviceStatuses(ctx context.Context) (map[string]DeviceStatus, error
 		var s DeviceStatus
 		var seen, oldest string
 		if err := rows.Scan(&s.DeviceID, &seen, &s.Pending, &s.Quarantined, &oldest, &s.Refused, &s.Refusal, &s.AppVersion,
-			&s.RiskHave, &s.RiskSent); err != nil {
+			&s.RiskHave, &s.RiskSent, &s.Epoch); err != nil {
 			return nil, fmt.Errorf("sqldb: device statuses: %w", err)
 		}
 		s.SeenAt, s.Oldest = ptime(seen), ptime(oldest)
