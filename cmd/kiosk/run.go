@@ -154,7 +154,7 @@ func runWindow(ctx context.Context, f runFlags, stdout io.Writer, logger *slog.L
 	}
 	a := app.NewWithID("cn.gov.yongji.checkpoint")
 	a.SetIcon(assets.Icon)
-	deps := ui.Deps{Auth: st, Checker: st, Registrar: st, Sites: st, Log: st, LogReview: st, Syncer: st, Quarantine: st, Settings: st, Enroller: st,
+	deps := ui.Deps{Auth: freeingAuth{Auth: st}, Checker: st, Registrar: st, Sites: st, Log: st, LogReview: st, Syncer: st, Quarantine: st, Settings: st, Enroller: st,
 		Wedge: scanner.NewWedge(scanner.WedgeConfig{}), Prefs: db, Cameras: listCameras}
 	if f.set["lang"] {
 		deps.Lang = f.lang
