@@ -52,7 +52,7 @@ type runFlags struct {
 }
 
 // kioskMemoryLimit is the Go heap's soft limit in the window (GOMEMLIMIT overrides it), and
-// kioskGCPercent its GOGC (GOGC overrides it): the window's live heap is 45–60 MB, most of it
+// kioskGCPercent its GOGC (GOGC overrides it): the window's live heap is ~55 MB, most of it
 // the parsed CJK font, and it allocates ~6 MB/s (camera preview, decoder), so the heap is let
 // grow by half of what is live before a collection (every few seconds, a few % of a core)
 // rather than double, and never past the limit.
