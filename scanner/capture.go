@@ -2,6 +2,7 @@ package scanner
 
 import (
 	"log/slog"
+	"math"
 	"time"
 )
 
@@ -29,4 +30,30 @@ type CameraInfo struct {
 	Usable        bool
 	Width, Height int
 	FPS           float64
+}
+
+// videoClock gives each frame of a video file the time it was taken: the session's start plus
+// the frame's position while the file has timestamps (so dedupe windows follow the video's own
+// clock), and the wall-clock time the frame was read once the file shows it has none. A raw
+// MJPEG stream (JPEG after JPEG from a pipe or file, no container) reports no position, or one
+// that does not advance; its frames would otherwise all be taken at the same instant and a code
+// shown once would stay quiet for good.
+type videoClock struct {
+	start  time.Time
+	last   float64 // the previous frame's position, ms
+	frames int
+	wall   bool
+}
+
+// at returns the time of the frame at position posMsec, read at grabbed.
+func (c *videoClock) at(posMsec float64, grabbed time.Time) time.Time {
+	if !c.wall && (math.IsNaN(posMsec) || math.IsInf(posMsec, 0) || posMsec < 0 || c.frames > 0 && posMsec <= c.last) {
+		c.wall = true
+	}
+	c.frames++
+	c.last = posMsec
+	if c.wall {
+		return grabbed
+	}
+	return c.start.Add(time.Duration(posMsec * float64(time.Millisecond)))
 }

@@ -138,6 +138,7 @@ func (c *Capture) session(ctx context.Context, vc *gocv.VideoCapture, fn func(Fr
 	grey := gocv.NewMat()
 	defer grey.Close()
 	start := time.Now()
+	clock := videoClock{start: start}
 	empty := 0
 	period := time.Second / 30
 	if fps := vc.Get(gocv.VideoCaptureFPS); fps > 0 {
@@ -166,7 +167,7 @@ func (c *Capture) session(ctx context.Context, vc *gocv.VideoCapture, fn func(Fr
 		empty = 0
 		at := grabbed
 		if c.file != "" {
-			at = start.Add(time.Duration(vc.Get(gocv.VideoCapturePosMsec) * float64(time.Millisecond)))
+			at = clock.at(vc.Get(gocv.VideoCapturePosMsec), grabbed)
 		}
 		g, err := greyOf(img, &grey)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -355,4 +356,106 @@ func BenchmarkPipelineVideo(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(frames)/time.Since(start).Seconds(), "frames/s")
+}
+
+// writeRawMJPEG writes frames as a raw MJPEG stream (JPEG after JPEG, no container): what a
+// camera's MJPEG output piped to a file or FIFO looks like. A raw stream has no timestamps.
+func writeRawMJPEG(t testing.TB, path string, frames []Grey) {
+	t.Helper()
+	var out []byte
+	for _, g := range frames {
+		m, err := gocv.NewMatFromBytes(g.Height, g.Width, gocv.MatTypeCV8UC1, g.Pix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf, err := gocv.IMEncode(gocv.JPEGFileExt, m)
+		m.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, buf.GetBytes()...)
+		buf.Close()
+	}
+	if err := os.WriteFile(path, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRawMJPEGFramesCarryWallClock: frames of a raw MJPEG stream, which has no timestamps,
+// carry the wall-clock time they were read, so the dedupe window is real time: a code shown,
+// taken away for longer than the window and shown again is reported twice. A container file
+// (AVI) keeps its own clock.
+func TestRawMJPEGFramesCarryWallClock(t *testing.T) {
+	const w, h = 320, 240
+	empty := blank(w, h, 200)
+	code := blank(w, h, 200)
+	paste(code, qrGrey(t, "raw-mjpeg", 160, 4), 80, 40)
+	var frames []Grey
+	for i := range 30 {
+		if i < 8 || i >= 22 { // the code, gone for 14 frames, the code again
+			frames = append(frames, code)
+		} else {
+			frames = append(frames, empty)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "camera.mjpg")
+	writeRawMJPEG(t, path, frames)
+
+	src, err := NewVideo(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now()
+	var ats []time.Time
+	if err := src.Frames(context.Background(), func(f Frame) error {
+		if now := time.Now(); f.At.Before(f.Grabbed) || f.At.After(now) {
+			t.Errorf("frame %d At %v; want when it was read (grabbed %v, handed over %v)", f.Index, f.At.Sub(before), f.Grabbed.Sub(before), now.Sub(before))
+		}
+		ats = append(ats, f.At)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	after := time.Now()
+	if len(ats) != len(frames) {
+		t.Fatalf("%d frames read of %d", len(ats), len(frames))
+	}
+	for i, at := range ats {
+		if at.Before(before) || at.After(after) || i > 0 && at.Before(ats[i-1]) {
+			t.Fatalf("frame %d At %v; want the wall clock between %v and %v, in order (all: %v)", i, at.Sub(before), 0, after.Sub(before), ats)
+		}
+	}
+
+	live, err := NewLiveVideo(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := NewDecoder(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dec.Close()
+	// The code is away for 14 frames (over 0.4 s at the stream's rate): longer than the window.
+	p := &Pipeline{Decoder: dec, Dedupe: &Dedupe{Window: 250 * time.Millisecond}}
+	var reads []int
+	if err := p.Run(context.Background(), live, func(s Scan) { reads = append(reads, s.Frame) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(reads) != 2 {
+		t.Errorf("code reported at frames %v; want twice (shown, away past the dedupe window, shown again)", reads)
+	}
+
+	avi := filepath.Join(t.TempDir(), "clip.avi")
+	phoneVideo{Text: "clock", Frames: 10, Appear: 0, Width: w, Height: h}.write(t, avi)
+	vid, err := NewVideo(avi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ats = ats[:0]
+	if err := vid.Frames(context.Background(), func(f Frame) error { ats = append(ats, f.At); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if span := ats[len(ats)-1].Sub(ats[0]); span < 250*time.Millisecond || span > 350*time.Millisecond {
+		t.Errorf("an AVI's frames span %v; want the video's own clock (9 frames at 30 fps = 300 ms)", span)
+	}
 }

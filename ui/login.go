@@ -55,7 +55,7 @@ func (u *UI) showLogin() {
 		card.Add(s.enroll)
 	}
 	if u.deps.DemoHint != "" {
-		hint := widget.NewLabelWithStyle(u.T("login.demo")+" "+u.deps.DemoHint, fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
+		hint := widget.NewLabelWithStyle(u.T("login.demo")+" "+u.deps.DemoHint, fyne.TextAlignCenter, fyne.TextStyle{})
 		hint.Wrapping = fyne.TextWrapWord
 		card.Add(hint)
 	}
@@ -140,7 +140,7 @@ func (u *UI) showHome() {
 		grid.Add(tile(s.settings))
 	}
 	grid.Add(tile(s.logout))
-	hint := widget.NewLabelWithStyle(u.T("home.hint"), fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
+	hint := widget.NewLabelWithStyle(u.T("home.hint"), fyne.TextAlignCenter, fyne.TextStyle{})
 	u.screen = s
 	u.setBody("home", container.NewVBox(layout.NewSpacer(), container.NewCenter(grid), hint, layout.NewSpacer()))
 }

@@ -64,7 +64,7 @@ func (u *UI) showSettings() {
 		county = u.regionName(v.Rules.LocalCounty)
 	}
 	s.county = widget.NewLabel(county)
-	restart := widget.NewLabelWithStyle(u.T("settings.next_start"), fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+	restart := widget.NewLabelWithStyle(u.T("settings.next_start"), fyne.TextAlignLeading, fyne.TextStyle{})
 	restart.Wrapping = fyne.TextWrapWord
 	form := widget.NewForm(
 		widget.NewFormItem(u.T("settings.hq"), s.hq),

@@ -11,11 +11,21 @@ import (
 
 // kioskTheme wraps Fyne's default theme: the bundled CJK font for every text style, larger text
 // and padding for touch screens, and a light variant that stays readable in a bright tent.
+//
+// The font has one face, so every style draws the same glyphs; but Fyne parses the font afresh
+// for each text style a screen uses (about 12 MB of heap each, with the fallback faces it adds),
+// so the screens use only the regular and the bold style (Fyne's buttons are bold), never italic
+// or monospace.
 type kioskTheme struct{ fyne.Theme }
 
 func newTheme() fyne.Theme { return kioskTheme{theme.DefaultTheme()} }
 
-func (t kioskTheme) Font(fyne.TextStyle) fyne.Resource { return assets.Font }
+func (t kioskTheme) Font(s fyne.TextStyle) fyne.Resource {
+	if s.Symbol {
+		return t.Theme.Font(s) // Fyne's own symbol font: no second parse of the CJK font for it
+	}
+	return assets.Font
+}
 
 func (t kioskTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
 	return t.Theme.Color(n, theme.VariantLight)

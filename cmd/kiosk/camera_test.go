@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yongji-county/checkpoint/scanner"
 	"github.com/yongji-county/checkpoint/ui"
 )
 
@@ -123,5 +124,33 @@ func TestPlanCamera(t *testing.T) {
 		if p.kind == camNone && p.reason == "" {
 			t.Errorf("%s: no camera and no reason", c.name)
 		}
+	}
+}
+
+func TestPreviewImage(t *testing.T) {
+	g := scanner.NewGrey(1280, 720)
+	for y := range g.Height {
+		for x := range g.Width {
+			g.Pix[y*g.Stride+x] = byte(x + 3*y)
+		}
+	}
+	img := previewImage(g)
+	if b := img.Bounds(); b.Dx() != 640 || b.Dy() != 360 {
+		t.Fatalf("preview of 1280×720 is %v; want 640×360", b)
+	}
+	for _, p := range [][2]int{{0, 0}, {1, 0}, {0, 1}, {639, 359}, {100, 200}} {
+		if got, want := img.GrayAt(p[0], p[1]).Y, byte(2*p[0]+3*2*p[1]); got != want {
+			t.Errorf("preview pixel %v = %d; want the camera's pixel (%d,%d) = %d", p, got, 2*p[0], 2*p[1], want)
+		}
+	}
+	small := scanner.NewGrey(640, 480)
+	small.Pix[5] = 9
+	img = previewImage(small)
+	if b := img.Bounds(); b.Dx() != 640 || b.Dy() != 480 || img.Pix[5] != 9 {
+		t.Errorf("preview of 640×480 is %v; want the frame as it is", b)
+	}
+	small.Pix[5] = 1
+	if img.Pix[5] != 9 {
+		t.Error("the preview shares the camera's pixels; want a copy")
 	}
 }

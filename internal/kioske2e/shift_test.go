@@ -219,17 +219,18 @@ func soak(t testing.TB, dir string, dur, every time.Duration) soakResult {
 	return res
 }
 
-// rssGoalMB is the most memory the kiosk should hold over a shift (VmRSS). It is not met yet
-// (docs/BENCHMARKS.md): the test guards against leaks and growth instead, with rssLimitMB.
+// rssGoalMB is the most memory the kiosk should hold over a shift (VmRSS). It is not met on
+// the test machine (docs/BENCHMARKS.md: Xvfb's software OpenGL alone maps ~60 MB): the test
+// guards against leaks and growth instead, with rssLimitMB a margin above the level measured.
 const (
 	rssGoalMB  = 300
-	rssLimitMB = 640
-	growthMB   = 48 // allowed between the first sample after login and the last
+	rssLimitMB = 420
+	growthMB   = 48 // allowed between the second sample after login and the last
 )
 
 // TestKioskSoakRSS runs the kiosk's camera loop for 30 s on a 720p stream with a new person
 // every 5 s: it keeps up with the camera (at least half of 30 fps read), its memory does not grow
-// by more than 48 MB after login and stays under 640 MB. BenchmarkKioskSoak runs it for
+// by more than 48 MB from 10 s after login on and stays under 420 MB. BenchmarkKioskSoak runs it for
 // BENCH_SOAK (make bench: 10m) and reports against the 300 MB goal.
 func TestKioskSoakRSS(t *testing.T) {
 	if testing.Short() {
@@ -241,7 +242,9 @@ func TestKioskSoakRSS(t *testing.T) {
 	if m := res.maxMB(); m > rssLimitMB {
 		t.Errorf("kiosk RSS reached %.0f MB; want ≤ %d MB", m, rssLimitMB)
 	}
-	if g := res.mb(len(res.samples)-1) - res.mb(0); g > growthMB {
+	// Growth counts from the second sample: the first is taken as the login returns, when the
+	// login hash's memory has just been handed back and no person screen has been shown yet.
+	if g := res.mb(len(res.samples)-1) - res.mb(1); g > growthMB {
 		t.Errorf("kiosk RSS grew %.0f MB in %v; want ≤ %d MB", g, res.took.Round(time.Second), growthMB)
 	}
 	if fr := float64(res.frames) / res.took.Seconds(); fr < fps/2 {
