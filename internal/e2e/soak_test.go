@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	gosync "sync"
 	"testing"
 	"time"
@@ -187,14 +188,21 @@ func TestSoak(t *testing.T) {
 	for _, k := range ks {
 		want += len(k.outbox())
 	}
-	want-- // the poison record
-	waitFor(t, 5*time.Minute, "every kiosk to drain and HQ to hold every record", func() bool {
-		for _, k := range ks {
-			if k.stats().Pending != 0 {
-				return false
-			}
+	want--          // the poison record
+	var last string // what the wait saw last, told if it times out
+	defer func() {
+		if t.Failed() {
+			t.Log("last seen:", last)
 		}
-		return hqCount(t, node) == int64(want)
+	}()
+	waitFor(t, 5*time.Minute, "every kiosk to drain and HQ to hold every record", func() bool {
+		pending := make([]int, len(ks))
+		for i, k := range ks {
+			pending[i] = k.stats().Pending
+		}
+		n := hqCount(t, node)
+		last = fmt.Sprintf("pending per kiosk %v, HQ holds %d of %d", pending, n, want)
+		return slices.Max(pending) == 0 && n == int64(want)
 	})
 	for _, sd := range shutdowns {
 		sd()
