@@ -92,8 +92,8 @@ func (d *Decoder) spendFallback(px int) bool {
 // size it is searched at, doubled or shrunk; the whole picture at 720 px): a photo with no
 // readable code otherwise had WeChat search up to 3 crops and then the whole picture, 2 s under
 // load, 14× zxing-cpp's slowest. On boofcv-dev every image the fallback reads was read within
-// 3 calls and 841,000 pixels (the largest: one 911×923 crop); the slowest misses spent 4 calls
-// or 857,000–865,000 pixels. Counts, not a clock, so what is read does not depend on the load.
+// 3 calls and 841,000 pixels (the largest: one 911×923 crop); five misses spent more (up to 5
+// calls, 870,000 pixels). Counts, not a clock, so what is read does not depend on the load.
 const (
 	fallbackPixelBudget = 850_000
 	fallbackMaxCalls    = 3
