@@ -61,6 +61,9 @@ type Decoder struct {
 	spots []image.Rectangle
 	// resampleLeft is what resample may still sample on the current plane, in modules.
 	resampleLeft int
+	// fallbackLeft and fallbackCalls are what the fallback may still be handed on the current
+	// plane: searched pixels and calls (spendFallback).
+	fallbackLeft, fallbackCalls int
 }
 
 // newPlane forgets what the steps found on the previous plane.
@@ -70,7 +73,31 @@ func (d *Decoder) newPlane() {
 	d.spots = d.spots[:0]
 	d.halfOK = false
 	d.resampleLeft = resampleBudget
+	d.fallbackLeft, d.fallbackCalls = fallbackPixelBudget, fallbackMaxCalls
 }
+
+// spendFallback reports whether the fallback may still search px pixels on the current plane,
+// and if so counts them and the call against the plane's budget.
+func (d *Decoder) spendFallback(px int) bool {
+	if d.fallbackCalls <= 0 || px > d.fallbackLeft {
+		return false
+	}
+	d.fallbackLeft -= px
+	d.fallbackCalls--
+	return true
+}
+
+// fallbackPixelBudget and fallbackMaxCalls bound the fallback's work on one plane, over
+// fallbackROI's crops, fallbackSpots' crops and the whole picture together (a crop counts at the
+// size it is searched at, doubled or shrunk; the whole picture at 720 px): a photo with no
+// readable code otherwise had WeChat search up to 3 crops and then the whole picture, 2 s under
+// load, 14× zxing-cpp's slowest. On boofcv-dev every image the fallback reads was read within
+// 3 calls and 841,000 pixels (the largest: one 911×923 crop); five misses spent more (up to 5
+// calls, 870,000 pixels). Counts, not a clock, so what is read does not depend on the load.
+const (
+	fallbackPixelBudget = 850_000
+	fallbackMaxCalls    = 3
+)
 
 // roiCoversFrame reports whether fallbackROI already gave the fallback most of g (a crop of at
 // least roiCoverFrame of its area, the whole of it for a code filling the picture): the
@@ -279,7 +306,7 @@ func StepNames() (all, small, large []string) {
 
 // fallbackOn runs the fallback decoder as a cascade step on a plane 1/k the frame's size.
 func (d *Decoder) fallbackOn(g Grey, k float64) []Result {
-	if d.fallback == nil || (k == 1 && d.roiCoversFrame(g)) {
+	if d.fallback == nil || (k == 1 && d.roiCoversFrame(g)) || !d.spendFallback(searchedPixels(image.Rect(0, 0, g.Width, g.Height), 720)) {
 		return nil
 	}
 	rs, err := d.fallback.Decode(g)
@@ -323,7 +350,7 @@ func (d *Decoder) fallbackROI(g Grey) []Result {
 		if r == frame {
 			cost = searchedPixels(r, 720) // searched as the whole picture, at WeChat's default MaxSide
 		}
-		if cost > budget {
+		if cost > budget || !d.spendFallback(cost) {
 			continue
 		}
 		budget -= cost
@@ -395,9 +422,14 @@ func (d *Decoder) fallbackSpots(g Grey) []Result {
 		crop := Grey{Width: r.Dx(), Height: r.Dy(), Stride: g.Stride, Pix: g.Pix[r.Min.Y*g.Stride+r.Min.X:]}
 		k := 1.0
 		if max(r.Dx(), r.Dy()) < spotUpscaleBelow {
+			if !d.spendFallback(searchedPixels(image.Rect(0, 0, 2*r.Dx(), 2*r.Dy()), roiMaxSide)) {
+				continue
+			}
 			crop = upscale2(d.scratch[1], crop)
 			d.scratch[1] = crop.Pix
 			k = 0.5
+		} else if !d.spendFallback(searchedPixels(r, roiMaxSide)) {
+			continue
 		}
 		rs, err := sf.DecodeAt(crop, roiMaxSide)
 		if err != nil || len(rs) == 0 {
@@ -651,7 +683,7 @@ func (d *Decoder) runStep(s step, g Grey) []Result {
 }
 
 func (d *Decoder) runFallback(g Grey) ([]Result, error) {
-	if d.roiCoversFrame(g) {
+	if d.roiCoversFrame(g) || !d.spendFallback(searchedPixels(image.Rect(0, 0, g.Width, g.Height), 720)) {
 		return nil, nil
 	}
 	rs, err := d.fallback.Decode(g)

@@ -479,3 +479,55 @@ func TestROICoversFrame(t *testing.T) {
 		t.Errorf("crops of 50%% and 25%% of the picture stand for it")
 	}
 }
+
+// blindFallback is a sizedFallback that reads nothing and records the planes it was handed
+// (width, height, the longest side it was asked to search; 720 for Decode).
+type blindFallback struct{ calls [][3]int }
+
+func (b *blindFallback) Decode(g Grey) ([]Result, error) { return b.DecodeAt(g, 720) }
+func (b *blindFallback) DecodeAt(g Grey, maxSide int) ([]Result, error) {
+	b.calls = append(b.calls, [3]int{g.Width, g.Height, maxSide})
+	return nil, nil
+}
+func (b *blindFallback) Close() error { return nil }
+
+// TestFallbackBudgetPerPlane: on a photo with many located but unreadable symbols and lone
+// finder patterns, none of which the fallback reads, the fallback is handed at most
+// fallbackMaxCalls planes and fallbackPixelBudget searched pixels in all (crops, spots and the
+// whole picture together), and the next plane gets a fresh budget.
+func TestFallbackBudgetPerPlane(t *testing.T) {
+	g := blank(1280, 960, 200)
+	fb := &blindFallback{}
+	d := mustDecoder(t, Options{Fallback: fb})
+	square := func(x, y, s float64) []Point { return []Point{{x, y}, {x + s, y}, {x + s, y + s}, {x, y + s}} }
+	for plane := range 2 {
+		fb.calls = nil
+		d.newPlane()
+		d.candidates = append(d.candidates, square(50, 50, 500), square(700, 50, 400), square(50, 600, 250), square(700, 600, 200))
+		d.spots = append(d.spots, image.Rect(600, 500, 900, 800), image.Rect(100, 100, 300, 300))
+		for _, s := range []func(Grey) []Result{d.fallbackROI, d.fallbackSpots, func(g Grey) []Result { return d.fallbackOn(g, 1) }} {
+			if rs := s(g); len(rs) != 0 {
+				t.Fatalf("plane %d: read %+v with a fallback that reads nothing", plane, rs)
+			}
+		}
+		px := 0
+		for _, c := range fb.calls {
+			px += searchedPixels(image.Rect(0, 0, c[0], c[1]), c[2])
+		}
+		if len(fb.calls) == 0 || len(fb.calls) > fallbackMaxCalls || px > fallbackPixelBudget {
+			t.Errorf("plane %d: fallback handed %v (%d pixels searched); want 1–%d calls within %d pixels", plane, fb.calls, px, fallbackMaxCalls, fallbackPixelBudget)
+		}
+		for _, c := range fb.calls {
+			if c[0] == g.Width && c[1] == g.Height {
+				t.Errorf("plane %d: the whole picture was searched after the crops had spent the budget (%v)", plane, fb.calls)
+			}
+		}
+	}
+	// Without candidates or spots the whole picture is searched.
+	fb.calls = nil
+	d.newPlane()
+	d.fallbackOn(g, 1)
+	if len(fb.calls) != 1 {
+		t.Errorf("whole-picture fallback on a fresh plane: calls %v; want one", fb.calls)
+	}
+}
