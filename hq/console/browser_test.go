@@ -62,7 +62,11 @@ func TestBrowserConsole(t *testing.T) {
 	}
 	e.pushBodies(`{"verdict":"turn_back","reasons":["household_high_risk"],"online":true,"scanned_at":"2026-12-01T02:00:00Z","confirmed_at":"2026-12-01T02:00:05Z"}`,
 		`{"verdict":"refer","reasons":["fever"],"temp_tenths":386,"online":true,"scanned_at":"2026-12-01T02:00:00Z","confirmed_at":"2026-12-01T02:00:05Z"}`)
-	e.pull("pending=3; quarantined=1; oldest=2026-12-01T01:40:00Z; refused=1; refusal=bad_signature; version=1.4.0")
+	epoch, err := e.core.Epoch(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.pull("pending=3; quarantined=1; oldest=2026-12-01T01:40:00Z; refused=1; refusal=bad_signature; version=1.4.0; epoch=" + epoch)
 	ctx := newBrowser(t)
 	dir := t.TempDir()
 	u := e.ts.URL
