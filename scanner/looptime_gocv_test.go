@@ -26,7 +26,8 @@ func (l loopTimes) quantile(q float64) time.Duration {
 // camera delivers it) through the pipeline and logs the
 // capture loop's time per frame (p50/p99/max) and the frame-in → code-out latency; the numbers
 // in docs/BENCHMARKS.md come from `taskset -c 0 scanner.test -test.run LoopTime720p -test.v
-// -test.cpu 1`. It asserts only that the code is read within 3 frames of appearing.
+// -test.cpu 1`. It asserts only that the code is read within 3 frames of appearing (10 under the
+// race detector).
 func TestVideoLoopTime720p(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates a 1280×720 clip")
@@ -66,8 +67,14 @@ func TestVideoLoopTime720p(t *testing.T) {
 		t.Fatalf("scans = %+v; want the code once", scans)
 	}
 	s := scans[0]
-	if s.Text != v.Text || s.Frame < v.Appear || s.Frame > v.Appear+2 {
-		t.Fatalf("scan %q at frame %d (step %s); want %q within 3 frames of frame %d", s.Text, s.Frame, s.Step, v.Text, v.Appear)
+	// The claim is 3 frames, checked without the race detector (scripts/test.sh runs this test
+	// so too); under it the decoder's worker runs several times slower, so it has 10 (1/3 s).
+	within := 3
+	if raceEnabled {
+		within = 10
+	}
+	if s.Text != v.Text || s.Frame < v.Appear || s.Frame >= v.Appear+within {
+		t.Fatalf("scan %q at frame %d (step %s); want %q within %d frames of frame %d", s.Text, s.Frame, s.Step, v.Text, within, v.Appear)
 	}
 	t.Logf("1280x720, %d frames: loop p50 %v p99 %v max %v; code at frame %d (appeared %d) by %s, frame-in → code-out %v",
 		len(times), times.quantile(0.5).Round(10*time.Microsecond), times.quantile(0.99).Round(10*time.Microsecond),

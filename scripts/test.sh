@@ -32,8 +32,8 @@ go test -count=1 ./...
 step "tests with the gocv tag and the race detector"
 go test -count=1 -race -tags gocv -timeout 30m ./...
 
-step "decoder corpus floors with the gocv tag (too slow under the race detector, so checked here)"
-go test -count=1 -tags gocv -run Corpus ./scanner
+step "decoder corpus floors and the 720p capture loop's 3 frames with the gocv tag (too slow under the race detector, so checked here)"
+go test -count=1 -tags gocv -run 'Corpus|TestVideoLoopTime720p' ./scanner
 
 step "capture loop leaks no Mat and no goroutine (gocv MatProfile)"
 go test -count=1 -tags gocv,matprofile -run NoLeaks ./scanner
