@@ -1,5 +1,7 @@
 package console
 
+import "maps"
+
 // The strings of 站点与人员, 待处理记录 and 设置, merged into zh and en.
 var zh2 = map[string]string{
 	"nav_sites": "站点与人员", "sites_title": "站点与人员", "site_name": "站点名称", "site_id": "站点编号", "site_division": "区划代码",
@@ -54,10 +56,11 @@ var en2 = map[string]string{
 }
 
 func init() {
-	for k, v := range zh2 {
-		zh[k] = v
-	}
-	for k, v := range en2 {
-		en[k] = v
-	}
+	addStrings(zh2, en2)
+}
+
+// addStrings merges a page's strings into zh and en (page.New checks both have the same keys).
+func addStrings(z, e map[string]string) {
+	maps.Copy(zh, z)
+	maps.Copy(en, e)
 }

@@ -16,10 +16,5 @@ var enKeys = map[string]string{
 }
 
 func init() {
-	for k, v := range zhKeys {
-		zh[k] = v
-	}
-	for k, v := range enKeys {
-		en[k] = v
-	}
+	addStrings(zhKeys, enKeys)
 }

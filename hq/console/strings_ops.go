@@ -30,11 +30,6 @@ var enOps = map[string]string{
 }
 
 func init() {
-	for k, v := range zhOps {
-		zh[k] = v
-	}
-	for k, v := range enOps {
-		en[k] = v
-	}
+	addStrings(zhOps, enOps)
 	notices["op_saved"] = "notice_op_saved"
 }

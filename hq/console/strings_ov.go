@@ -41,10 +41,5 @@ var enOv = map[string]string{
 }
 
 func init() {
-	for k, v := range zhOv {
-		zh[k] = v
-	}
-	for k, v := range enOv {
-		en[k] = v
-	}
+	addStrings(zhOv, enOv)
 }

@@ -31,10 +31,5 @@ var enPeople = map[string]string{
 }
 
 func init() {
-	for k, v := range zhPeople {
-		zh[k] = v
-	}
-	for k, v := range enPeople {
-		en[k] = v
-	}
+	addStrings(zhPeople, enPeople)
 }

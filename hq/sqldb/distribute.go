@@ -243,19 +243,7 @@ func (d *DB) triggers(ctx context.Context, table string) ([]string, error) {
 		WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = $1 AND NOT t.tgisinternal
 		AND t.tgname NOT LIKE 'truncate_trigger%'
 		ORDER BY t.tgname`, table)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
+	return names(rows, err)
 }
 
 // orderSteps sorts the steps as Citus needs them: reference tables first, then the distributed
@@ -282,6 +270,11 @@ func (d *DB) tables(ctx context.Context) ([]string, error) {
 	rows, err := d.db.QueryContext(ctx, `SELECT c.relname FROM pg_class c
 		WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
 		ORDER BY c.relname`)
+	return names(rows, err)
+}
+
+// names reads a one-column query's rows of names.
+func names(rows *sql.Rows, err error) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
