@@ -1,7 +1,7 @@
 # Checkpoint — the two set-up commands are `make run` and `make test` (see README.md).
 GO      ?= go
 BIN     := bin
-TAGS    := gocv
+TAGS    := gocv,no_emoji
 DATA    ?= $(HOME)/.local/share/checkpoint
 export PATH := /usr/local/go/bin:$(PATH)
 

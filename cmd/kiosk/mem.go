@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"runtime/debug"
+	"time"
 
 	"github.com/yongji-county/checkpoint/station"
 	"github.com/yongji-county/checkpoint/ui"
@@ -24,4 +25,21 @@ func (a freeingAuth) Login(ctx context.Context, phone, password string) (station
 	}
 	go free()
 	return s, err
+}
+
+// cHeapTrimEvery is how often the window hands the C heap's free pages back (trimCHeap).
+const cHeapTrimEvery = 10 * time.Second
+
+// trimEvery calls trimCHeap every d until ctx ends.
+func trimEvery(ctx context.Context, d time.Duration) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			trimCHeap()
+		}
+	}
 }

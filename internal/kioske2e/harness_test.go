@@ -77,7 +77,7 @@ func binaries(t testing.TB) (kiosk, hqBin string) {
 			env      []string
 			tags     []string
 		}{
-			{bins.kiosk, "./cmd/kiosk", nil, []string{"-tags", "gocv"}},
+			{bins.kiosk, "./cmd/kiosk", nil, []string{"-tags", "gocv,no_emoji"}},
 			{bins.hq, "./cmd/hq", []string{"CGO_ENABLED=0"}, nil},
 		} {
 			args := append([]string{"build"}, b.tags...)

@@ -219,18 +219,18 @@ func soak(t testing.TB, dir string, dur, every time.Duration) soakResult {
 	return res
 }
 
-// rssGoalMB is the most memory the kiosk should hold over a shift (VmRSS). It is not met on
-// the test machine (docs/BENCHMARKS.md: Xvfb's software OpenGL alone maps ~60 MB): the test
-// guards against leaks and growth instead, with rssLimitMB a margin above the level measured.
+// rssGoalMB is the most memory the kiosk may hold over a shift (VmRSS, with Xvfb's software
+// OpenGL's ~62 MB and OpenCV's ~80 MB of libraries in it; docs/BENCHMARKS.md), and the limit
+// the soak holds it to.
 const (
 	rssGoalMB  = 300
-	rssLimitMB = 420
+	rssLimitMB = rssGoalMB
 	growthMB   = 48 // allowed between the second sample after login and the last
 )
 
 // TestKioskSoakRSS runs the kiosk's camera loop for 30 s on a 720p stream with a new person
 // every 5 s: it keeps up with the camera (at least half of 30 fps read), its memory does not grow
-// by more than 48 MB from 10 s after login on and stays under 420 MB. BenchmarkKioskSoak runs it for
+// by more than 48 MB from 10 s after login on and stays within the 300 MB goal. BenchmarkKioskSoak runs it for
 // BENCH_SOAK (make bench: 10m) and reports against the 300 MB goal.
 func TestKioskSoakRSS(t *testing.T) {
 	if testing.Short() {
