@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """Convert the kiosk's CJK font from TrueType outlines to CFF (PostScript) outlines.
 
-Run by `go generate` in assets/fonts (the result is committed, so builds and CI never run it):
+The result is committed, so builds and CI never run this. `go generate` in assets/fonts runs it
+and leaves an existing output alone (so `go generate ./...` works without fontTools); --force
+converts again:
 
-    /usr/bin/python3 tools/fontcff/ttf2cff.py assets/fonts/DroidSansFallbackFull.ttf \
+    /usr/bin/python3 tools/fontcff/ttf2cff.py --force assets/fonts/DroidSansFallbackFull.ttf \
         assets/fonts/DroidSansFallback-CFF.otf
 
 Why: the kiosk's GUI toolkit (Fyne, through go-text/typesetting) parses the whole font once per
@@ -20,6 +22,7 @@ itself, so the 20,891 component glyphs are dropped. The 'vert' substitutions (ve
 which the kiosk never uses) go with them; the font has no kerning. Needs Debian's
 python3-fonttools (4.38); the output is reproducible (SOURCE_DATE_EPOCH is honoured).
 """
+import os
 import sys
 
 from fontTools.fontBuilder import FontBuilder
@@ -66,6 +69,11 @@ def main(src, dst):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit("usage: ttf2cff.py IN.ttf OUT.otf")
-    main(sys.argv[1], sys.argv[2])
+    args = sys.argv[1:]
+    force = args[:1] == ["--force"]
+    if force:
+        args = args[1:]
+    if len(args) != 2:
+        sys.exit("usage: ttf2cff.py [--force] IN.ttf OUT.otf")
+    if force or not os.path.exists(args[1]):
+        main(args[0], args[1])
