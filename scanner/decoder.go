@@ -59,6 +59,8 @@ type Decoder struct {
 	// or two: a small or curved code whose third pattern the finder missed), where
 	// fallbackSpots looks.
 	spots []image.Rectangle
+	// ringFinder labels the components of the "rings" step; its buffers are kept between planes.
+	ringFinder ringFinder
 	// resampleLeft is what resample may still sample on the current plane, in modules.
 	resampleLeft int
 	// fallbackLeft and fallbackCalls are what the fallback may still be handed on the current
@@ -183,8 +185,8 @@ func always(Grey) bool { return true }
 // photos start at half resolution, where a global threshold is cheap and already reads most
 // codes (and screen moiré averages out). The fallback steps do nothing without a Fallback.
 var (
-	smallSteps = []string{"hybrid", "global", "down2-multi", "down2-global", "invert", "up2", "multi", "widen-x", "squash-x", "fallback-roi", "fallback-spots", "fallback"}
-	largeSteps = []string{"down2-global", "down2", "down4", "hybrid", "down2-multi", "widen-x", "squash-x", "multi", "down3", "global", "stretch", "fallback-roi", "fallback-spots", "fallback"}
+	smallSteps = []string{"hybrid", "global", "down2-multi", "down2-global", "invert", "up2", "multi", "widen-x", "squash-x", "rings", "fallback-roi", "fallback-spots", "fallback"}
+	largeSteps = []string{"down2-global", "down2", "down4", "hybrid", "down2-multi", "widen-x", "squash-x", "multi", "down3", "global", "stretch", "rings", "fallback-roi", "fallback-spots", "fallback"}
 )
 
 // largeSide is the shorter side from which a plane counts as a camera frame or photo.
@@ -288,6 +290,9 @@ var allSteps = map[string]step{
 		s := widenX(d.scratch[0], g)
 		d.scratch[0] = s.Pix
 		return d.attempt(s, hybrid, false, scaleXY(0.5, 1))
+	}},
+	"rings": {apply: always, run: func(d *Decoder, g Grey) []Result {
+		return d.rings(g)
 	}},
 	"harder": {apply: always, run: func(d *Decoder, g Grey) []Result {
 		return d.attempt(g, hybrid|harder, false, identity)
