@@ -13,10 +13,10 @@ import _ "embed" // for the fonts
 //go:embed DroidSansFallbackFull.ttf
 var TTF []byte
 
-// CFF is the same font with its outlines in CFF form and only the glyphs its character map
-// reaches (tools/fontcff): the kiosk's screens draw with it. Fyne parses a font once per text
-// style, and a TrueType font's outlines are decoded for every glyph up front, ~14 MB of heap per
-// style for this one, where CFF charstrings stay bytes until a glyph is drawn (~6 MB).
+// CFF is the same font with its outlines in CFF form, subroutinized, and only the glyphs its
+// character map reaches (tools/fontcff): the kiosk's screens draw with it. Fyne parses a font once
+// per text style, and a TrueType font's outlines are decoded for every glyph up front, ~14 MB of
+// heap per style for this one, where CFF charstrings stay bytes until a glyph is drawn (~4 MB).
 // TestCFFMatchesTTF holds it to the same characters and advances as TTF.
 //
 //go:embed DroidSansFallback-CFF.otf
