@@ -81,7 +81,7 @@ func (u *UI) showLog() {
 	s.info = widget.NewLabel("")
 	s.msg = errorLabel()
 	cols := []string{"log.time", "log.kind", "person.name", "person.id", "person.household", "log.verdict", "log.temp", "log.synced"}
-	widths := []float32{190, 120, 110, 210, 230, 110, 90, 90} // 120: "Registration" in English
+	widths := []float32{190, 120, 110, 210, 255, 110, 90, 90} // 120: "Registration", 255: "吉林省吉林市永吉县 (220221)" in English
 	s.table = u.newTable(cols, widths, func() int { return len(s.rows) }, s.cell)
 	s.table.OnSelected = s.onSelect
 	prev := widget.NewButton("◀ "+u.T("log.prev"), s.onPrev)
