@@ -278,8 +278,8 @@ func whitening(sxx, sxy, syy float64) (a, b, d float64, ok bool) {
 	return i1*vx*vx + i2*vy*vy, (i1 - i2) * vx * vy, i1*vy*vy + i2*vx*vx, true
 }
 
-// ringPlanes returns, for each triple of patterns that can be one code's three finder patterns,
-// the affine map from the plane p to a plane where that code's modules are ringModulePx square,
+// ringCodes returns, for each triple of patterns that can be one code's three finder patterns,
+// the affine map from the frame to a plane where that code's modules are ringModulePx square,
 // and that plane's size.
 func ringCodes(ps []ringPattern) []ringCode {
 	var out []ringCode
