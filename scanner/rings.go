@@ -61,17 +61,46 @@ type run struct {
 // ringFinder labels the runs of a bit matrix into connected components and finds the finder
 // patterns among them. Its slices are kept between planes.
 type ringFinder struct {
-	runs   []run
-	parent []int32
-	edges  [][2]int32
-	blobOf []int32 // a run's component, as an index into blobs
-	blobs  []blob
+	runs     []run
+	rowStart []int32 // the index of each row's first run, and len(runs) at the end
+	parent   []int32
+	blobOf   []int32 // a run's component, as an index into blobs
+	blobs    []blob
 }
 
-// maxRingRuns bounds the runs the step labels (a 640×360 camera half-frame has some 20,000-60,000):
-// a plane that breaks into more is noise, not a code, and is left alone, which also bounds the
-// buffers the finder keeps (~100 bytes a run).
+// maxRingRuns bounds the runs the step labels (the corpus' photos have 4,000-35,000 at full size,
+// a few more than 150,000): a plane that breaks into more is noise, not a code, and is left
+// alone. It also bounds what the finder keeps between planes: 24 bytes a run and 72 a component,
+// 5.6 MB at the most on the corpus.
 const maxRingRuns = 200_000
+
+// touching calls fn for each pair of runs that touch: neighbours in a row, and runs of
+// consecutive rows that share a column. Black runs that touch only at a corner count too
+// (8-connected black, 4-connected white: a thin diagonal edge of a finder's ring, seen steeply,
+// stays one ring and still encloses the white inside it).
+func (f *ringFinder) touching(fn func(a, b int32)) {
+	for y := 1; y < len(f.rowStart); y++ {
+		start, end := f.rowStart[y-1], f.rowStart[y]
+		for i := start + 1; i < end; i++ {
+			fn(i-1, i)
+		}
+		if y == 1 {
+			continue
+		}
+		p := f.rowStart[y-2]
+		for i := start; i < end; i++ {
+			r := f.runs[i]
+			for p < start && f.runs[p].x1 < r.x0 {
+				p++
+			}
+			for q := p; q < start && f.runs[q].x0 <= r.x1; q++ {
+				if o := f.runs[q]; (o.x1 > r.x0 && o.x0 < r.x1) || (o.black && r.black) {
+					fn(q, i)
+				}
+			}
+		}
+	}
+}
 
 func (f *ringFinder) find(parent int32) int32 {
 	for f.parent[parent] != parent {
@@ -91,12 +120,11 @@ func (f *ringFinder) union(a, b int32) {
 // patterns returns the finder patterns of m: components whose nesting and areas are a finder's.
 func (f *ringFinder) patterns(m *gozxing.BitMatrix) []ringPattern {
 	w, h := m.GetWidth(), m.GetHeight()
-	f.runs, f.edges = f.runs[:0], f.edges[:0]
+	f.runs, f.rowStart = f.runs[:0], f.rowStart[:0]
 	var row *gozxing.BitArray
-	prevStart := 0
 	for y := range h {
 		row = m.GetRow(y, row)
-		start := len(f.runs)
+		f.rowStart = append(f.rowStart, int32(len(f.runs)))
 		x0 := 0
 		for x0 < w {
 			if len(f.runs) == maxRingRuns {
@@ -113,38 +141,18 @@ func (f *ringFinder) patterns(m *gozxing.BitMatrix) []ringPattern {
 			f.runs = append(f.runs, run{y: int32(y), x0: int32(x0), x1: int32(x1), black: c})
 			x0 = x1
 		}
-		// Runs of the previous row that share a column with a run of this one touch it; black
-		// runs that touch only at a corner are joined too (8-connected black, 4-connected white:
-		// a thin diagonal edge of a finder's ring, seen steeply, stays one ring and still encloses
-		// the white inside it).
-		p := prevStart
-		for i := start; i < len(f.runs); i++ {
-			r := f.runs[i]
-			for p < start && f.runs[p].x1 < r.x0 {
-				p++
-			}
-			for q := p; q < start && f.runs[q].x0 <= r.x1; q++ {
-				o := f.runs[q]
-				if (o.x1 > r.x0 && o.x0 < r.x1) || (o.black && r.black) {
-					f.edges = append(f.edges, [2]int32{int32(q), int32(i)})
-				}
-			}
-			if i > start {
-				f.edges = append(f.edges, [2]int32{int32(i - 1), int32(i)})
-			}
-		}
-		prevStart = start
 	}
+	f.rowStart = append(f.rowStart, int32(len(f.runs)))
 	n := len(f.runs)
 	f.parent = grow32(f.parent, n)
 	for i := range f.parent {
 		f.parent[i] = int32(i)
 	}
-	for _, e := range f.edges {
-		if f.runs[e[0]].black == f.runs[e[1]].black {
-			f.union(e[0], e[1])
+	f.touching(func(a, b int32) {
+		if f.runs[a].black == f.runs[b].black {
+			f.union(a, b)
 		}
-	}
+	})
 	// One blob per component, numbered in the order of their first run.
 	f.blobOf = grow32(f.blobOf, n)
 	f.blobs = f.blobs[:0]
@@ -173,13 +181,12 @@ func (f *ringFinder) patterns(m *gozxing.BitMatrix) []ringPattern {
 			b.touchesPlaneEdge = true
 		}
 	}
-	for _, e := range f.edges {
-		a, b := f.blobOf[e[0]], f.blobOf[e[1]]
-		if a != b {
+	f.touching(func(i, j int32) {
+		if a, b := f.blobOf[i], f.blobOf[j]; a != b {
 			f.blobs[a].addNeighbour(b)
 			f.blobs[b].addNeighbour(a)
 		}
-	}
+	})
 	var out []ringPattern
 	for i := range f.blobs {
 		core := &f.blobs[i]
